@@ -1,0 +1,57 @@
+"""Action spaces: how an agent's action becomes the set of buttons held."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from gym_mame.integration import Action, Integration
+
+ACTION_TYPES = ("discrete", "multi_discrete", "multi_binary")
+
+
+class ActionMapper:
+    """Builds the action space for ``action_type`` and decodes actions into buttons.
+
+    * ``"discrete"``: the integration's button combinations, NOOP first.
+    * ``"multi_discrete"``: one choice per action group (e.g. move x attack);
+      without groups, one on/off choice per button.
+    * ``"multi_binary"``: one bit per button.
+    """
+
+    def __init__(self, integration: Integration, action_type: str) -> None:
+        if action_type not in ACTION_TYPES:
+            raise ValueError(f"action_type must be one of {ACTION_TYPES}, not {action_type!r}")
+        self.action_type = action_type
+        self.buttons = integration.buttons
+        self.actions = integration.actions
+        self.groups = integration.action_groups or tuple(
+            (Action("NOOP", ()), Action(b, (b,))) for b in self.buttons
+        )
+        self.space: spaces.Space[Any]
+        if action_type == "discrete":
+            self.space = spaces.Discrete(len(self.actions))
+        elif action_type == "multi_discrete":
+            self.space = spaces.MultiDiscrete([len(g) for g in self.groups])
+        else:
+            self.space = spaces.MultiBinary(len(self.buttons))
+
+    def meanings(self) -> list[str]:
+        """Names of the discrete actions (ALE style, e.g. ``"NOOP"``, ``"UPFIRE"``)."""
+        return [a.name for a in self.actions]
+
+    def held(self, action: Any) -> tuple[str, ...]:
+        """The buttons held for ``action``; raises ``ValueError`` outside the space."""
+        if not self.space.contains(action if not isinstance(action, list) else np.array(action)):
+            raise ValueError(
+                f"action {action!r} is outside the action space {self.space}; "
+                "sample from env.action_space or check your policy's output"
+            )
+        if self.action_type == "discrete":
+            return self.actions[int(action)].buttons
+        if self.action_type == "multi_discrete":
+            return tuple(b for group, i in zip(self.groups, np.asarray(action), strict=True)
+                         for b in group[int(i)].buttons)
+        return tuple(b for b, bit in zip(self.buttons, np.asarray(action), strict=True) if bit)

@@ -1,0 +1,31 @@
+"""Exceptions raised by gym_mame. Each message says what happened and what to do."""
+
+from __future__ import annotations
+
+
+class GymMameError(Exception):
+    """Base class of every gym_mame error."""
+
+
+class MameNotFoundError(GymMameError):
+    """No MAME executable could be found."""
+
+
+class RomNotFoundError(GymMameError):
+    """MAME could not find (or verify) the ROM set or cartridge a game needs."""
+
+
+class IntegrationError(GymMameError):
+    """An integration folder is missing, unknown, or has an invalid file."""
+
+
+class MameCrashedError(GymMameError):
+    """The MAME process exited while the environment was using it."""
+
+
+class MameTimeoutError(GymMameError):
+    """MAME did not answer in time; it was stopped."""
+
+
+class BridgeError(GymMameError):
+    """MAME's Lua side rejected a request (the message comes from MAME)."""

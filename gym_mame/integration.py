@@ -1,0 +1,431 @@
+"""Integration folders: one per game, data only, in the style of gym-retro.
+
+A folder holds ``metadata.json`` (which MAME machine and media, inputs,
+actions, start state), ``data.json`` (named variables: memory addresses with
+gym-retro type strings, or machine state entries such as netlist nets),
+``scenario.json`` (reward and done, gym-retro semantics) and save states.
+The format is documented in ``integrations/README.md``.
+
+Folders are found in the bundled ``integrations/`` and in every folder listed
+in ``$GYM_MAME_INTEGRATIONS`` (``os.pathsep``-separated). Those user folders
+are searched first, so a user's folder overrides a bundled one of the same name.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+
+from gym_mame.datatypes import DataType
+from gym_mame.errors import IntegrationError
+from gym_mame.jsonfile import Node, load_json
+from gym_mame.resources import integrations_dir
+from gym_mame.scenario import Scenario, parse_scenario
+
+
+@dataclass(frozen=True)
+class MemoryVariable:
+    """``type`` bytes at ``address`` of ``device``'s ``space``, optionally masked."""
+
+    name: str
+    device: str
+    space: str
+    address: int
+    type: DataType
+    mask: int | None = None
+
+    def decode(self, raw: bytes | memoryview) -> int:
+        value = self.type.decode(raw)
+        return value & self.mask if self.mask is not None else value
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        low, high = self.type.bounds
+        return (0, min(high, self.mask)) if self.mask is not None and low >= 0 else (low, high)
+
+
+@dataclass(frozen=True)
+class StateVariable:
+    """Sum of ``weight * round(value)`` over state entries (e.g. a TTL counter's bit nets)."""
+
+    name: str
+    device: str
+    entries: tuple[str, ...]
+    weights: tuple[int, ...]
+
+    def decode(self, values: tuple[float, ...] | list[float]) -> int:
+        return sum(w * round(v) for w, v in zip(self.weights, values, strict=True))
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        if len(self.entries) == 1 and self.weights == (1,):
+            return -(1 << 31), (1 << 31) - 1
+        return (sum(min(w, 0) for w in self.weights), sum(max(w, 0) for w in self.weights))
+
+
+Variable = MemoryVariable | StateVariable
+
+
+@dataclass(frozen=True)
+class Input:
+    """A MAME input field; ``analog`` inputs hold a value in ``[low, high]``."""
+
+    name: str
+    port: str
+    field: str
+    analog: bool = False
+    low: int = 0
+    high: int = 1
+    initial: int = 0
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A button that moves analog input ``target`` by ``speed`` per frame while held."""
+
+    name: str
+    target: str
+    speed: int
+
+
+@dataclass(frozen=True)
+class Action:
+    """A named button combination (no buttons = NOOP)."""
+
+    name: str
+    buttons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BootStep:
+    """Run ``frames`` frames holding ``press`` buttons and ``set`` analog values."""
+
+    frames: int
+    press: tuple[str, ...] = ()
+    set: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Opponent:
+    """A built-in player on analog input ``input`` that follows a variable.
+
+    Each frame the input moves toward ``scale * variable + offset`` by at most
+    ``speed``, so it can be beaten by play that outpaces it."""
+
+    input: str
+    follow: str
+    scale: float
+    offset: float
+    speed: float
+    description: str
+
+
+@dataclass(frozen=True)
+class Cartridge:
+    """Media file given to MAME with ``-<slot>``; found in a Python package or the ROM path."""
+
+    slot: str
+    file: str
+    md5: str | None
+    package: str | None
+
+
+@dataclass(frozen=True)
+class Integration:
+    """Everything gym_mame knows about one game, loaded from its folder."""
+
+    name: str
+    folder: Path
+    machine: str
+    title: str
+    verified: bool
+    notes: str
+    rom_set: str | None
+    cartridge: Cartridge | None
+    players: int
+    screen: str
+    ram: tuple[tuple[str, str, int, int], ...]  # (device, space, start, length)
+    inputs: dict[str, Input]
+    nudges: dict[str, Nudge]
+    buttons: tuple[str, ...]
+    actions: tuple[Action, ...]
+    action_groups: tuple[tuple[Action, ...], ...]
+    boot: tuple[BootStep, ...]
+    start_state: Path | None
+    start_state_mame: str | None
+    opponent: Opponent | None
+    crop: tuple[int, int, int, int] | None  # x, y, width, height
+    obs_size: tuple[int, int] | None  # height, width
+    render_fps: float | None
+    variables: dict[str, Variable]
+    scenario: Scenario
+
+    @property
+    def env_id(self) -> str:
+        return f"Mame/{self.name}-v0"
+
+
+# -- finding folders -----------------------------------------------------------
+def search_paths() -> list[Path]:
+    """Folders searched for integrations: ``$GYM_MAME_INTEGRATIONS`` first, then the bundled one."""
+    extra = [Path(p) for p in os.environ.get("GYM_MAME_INTEGRATIONS", "").split(os.pathsep) if p]
+    return [*extra, integrations_dir()]
+
+
+def find_folders() -> dict[str, Path]:
+    """Map game name to folder, for every folder that has a ``metadata.json``."""
+    found: dict[str, Path] = {}
+    for root in search_paths():
+        if not root.is_dir():
+            continue
+        for folder in sorted(root.iterdir()):
+            if (folder / "metadata.json").is_file() and folder.name not in found:
+                found[folder.name] = folder
+    return found
+
+
+def load(name_or_folder: str | os.PathLike[str]) -> Integration:
+    """Load and validate an integration by game name or folder path."""
+    folder = Path(name_or_folder)
+    if not (folder / "metadata.json").is_file():
+        folders = find_folders()
+        if str(name_or_folder) not in folders:
+            known = ", ".join(sorted(folders)) or "none"
+            raise IntegrationError(
+                f"unknown game {str(name_or_folder)!r}. Known games: {known}. "
+                "Add a folder with metadata.json, data.json and scenario.json to "
+                "$GYM_MAME_INTEGRATIONS to integrate a new one."
+            )
+        folder = folders[str(name_or_folder)]
+    return _parse(folder)
+
+
+# -- parsing -------------------------------------------------------------------
+def _parse(folder: Path) -> Integration:
+    meta = Node(load_json(folder / "metadata.json"), folder / "metadata.json")
+    meta.only_keys(
+        "machine", "title", "verified", "notes", "rom_set", "cartridge", "players", "screen",
+        "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
+        "opponent", "crop", "obs_size", "render_fps",
+    )
+    machine = meta.child("machine").text()
+    memory = meta.child("memory", {"device": ":maincpu", "space": "program"})
+    memory.only_keys("device", "space")
+    default_device = memory.child("device", ":maincpu").text()
+    default_space = memory.child("space", "program").text()
+
+    data = Node(load_json(folder / "data.json"), folder / "data.json")
+    data.only_keys("info")
+    variables = {name: _variable(name, spec, default_device, default_space)
+                 for name, spec in data.child("info").items()}
+    scenario_node = Node(load_json(folder / "scenario.json"), folder / "scenario.json")
+    scenario = parse_scenario(scenario_node, set(variables))
+
+    inputs, nudges = _inputs(meta.child("inputs"))
+    buttons_used: list[str] = []
+
+    def action(node: Node) -> Action:
+        if isinstance(node.value, dict):
+            node.only_keys("name", "buttons")
+            name_node, names_node = node.child("name", None), node.child("buttons")
+        else:
+            name_node, names_node = Node(None, node.file), node
+        names = tuple(n.text() for n in names_node.elements())
+        for n, button in zip(names_node.elements(), names, strict=True):
+            if button not in inputs and button not in nudges:
+                raise n.error(f"unknown button {button!r}; define it under \"inputs\"")
+            if inputs.get(button) is not None and inputs[button].analog:
+                raise n.error(f"{button!r} is analog; press it through a nudge button")
+            if button not in buttons_used:
+                buttons_used.append(button)
+        label = name_node.value if name_node.value is not None else ("".join(names) or "NOOP")
+        return Action(str(label), names)
+
+    groups = tuple(tuple(action(c) for c in g.elements())
+                   for g in meta.child("action_groups", []).elements())
+    actions_node = meta.child("actions", None)
+    if actions_node.value is not None:
+        actions = tuple(action(c) for c in actions_node.elements())
+        if not actions or actions[0].buttons:
+            raise actions_node.error("the first action must be NOOP (an empty button list)")
+    elif groups:
+        actions = tuple(Action("_".join(a.name for a in combo if a.buttons) or "NOOP",
+                               tuple(b for a in combo for b in a.buttons))
+                        for combo in product(*groups))
+        actions = tuple(sorted(actions, key=lambda a: bool(a.buttons)))  # NOOP first
+    else:
+        raise meta.error("define \"actions\" (discrete button combinations) or "
+                         "\"action_groups\"")
+    buttons_node = meta.child("buttons", None)
+    buttons = tuple(buttons_used)
+    if buttons_node.value is not None:
+        buttons = tuple(b.text() for b in buttons_node.elements())
+        missing = [b for b in buttons_used if b not in buttons]
+        if missing:
+            raise buttons_node.error(f"lacks buttons used by actions: {', '.join(missing)}")
+
+    start = meta.child("start", {})
+    start.only_keys("state", "mame_version", "boot")
+    boot = tuple(_boot_step(s, inputs) for s in start.child("boot", []).elements())
+    state_node = start.child("state", None)
+    start_state = None
+    if state_node.value is not None:
+        start_state = folder / state_node.text()
+    if start_state is None and not boot:
+        raise start.error("needs a \"state\" file or a \"boot\" sequence to start from")
+    mame_version = start.child("mame_version", None).value
+
+    ram = tuple(_ram_region(r, default_device, default_space)
+                for r in meta.child("ram", []).elements())
+    opponent = _opponent(meta.child("opponent", None), inputs, variables)
+    crop = _int_tuple(meta.child("crop", None), 4, "[x, y, width, height]")
+    obs_size = _int_tuple(meta.child("obs_size", None), 2, "[height, width]")
+    fps = meta.child("render_fps", None)
+    cartridge = _cartridge(meta.child("cartridge", None))
+    rom_set = meta.child("rom_set", None)
+    return Integration(
+        name=folder.name,
+        folder=folder,
+        machine=machine,
+        title=meta.child("title", machine).text(),
+        verified=meta.child("verified", True).boolean(),
+        notes=meta.child("notes", "").text(),
+        rom_set=rom_set.text() if rom_set.value is not None else None,
+        cartridge=cartridge,
+        players=meta.child("players", 1).integer(),
+        screen=meta.child("screen", "").text(),
+        ram=ram,
+        inputs=inputs,
+        nudges=nudges,
+        buttons=buttons,
+        actions=actions,
+        action_groups=groups,
+        boot=boot,
+        start_state=start_state,
+        start_state_mame=str(mame_version) if mame_version is not None else None,
+        opponent=opponent,
+        crop=crop,  # type: ignore[arg-type]
+        obs_size=obs_size,  # type: ignore[arg-type]
+        render_fps=fps.number() if fps.value is not None else None,
+        variables=variables,
+        scenario=scenario,
+    )
+
+
+def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
+    if isinstance(spec.value, dict) and "state" in spec.value:
+        spec.only_keys("state", "device", "weights")
+        entries_node = spec.child("state")
+        if isinstance(entries_node.value, str):
+            entries: tuple[str, ...] = (entries_node.value,)
+        else:
+            entries = tuple(e.text() for e in entries_node.elements())
+        if not entries:
+            raise entries_node.error("needs at least one state entry")
+        weights_node = spec.child("weights", None)
+        if weights_node.value is None:
+            weights = tuple(1 << i for i in range(len(entries))) if len(entries) > 1 else (1,)
+        else:
+            weights = tuple(w.integer() for w in weights_node.elements())
+            if len(weights) != len(entries):
+                raise weights_node.error(f"has {len(weights)} weights for {len(entries)} entries")
+        return StateVariable(name, spec.child("device", device).text(), entries, weights)
+    spec.only_keys("address", "type", "device", "space", "mask")
+    address = spec.child("address").integer()
+    if address < 0:
+        raise spec.error("must not be negative", "address")
+    dtype = spec.child("type").convert(DataType.parse)
+    mask = spec.child("mask", None)
+    return MemoryVariable(name, spec.child("device", device).text(),
+                          spec.child("space", space).text(), address, dtype,
+                          mask.integer() if mask.value is not None else None)
+
+
+def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:
+    inputs: dict[str, Input] = {}
+    nudges: dict[str, Nudge] = {}
+    for name, spec in node.items():
+        if "nudge" in spec.expect(dict, "an object"):
+            spec.only_keys("nudge", "speed")
+            nudges[name] = Nudge(name, spec.child("nudge").text(), spec.child("speed").integer())
+            continue
+        spec.only_keys("port", "field", "analog")
+        analog = spec.child("analog", None)
+        if analog.value is None:
+            inputs[name] = Input(name, spec.child("port").text(), spec.child("field").text())
+            continue
+        analog.only_keys("min", "max", "initial")
+        low, high = analog.child("min").integer(), analog.child("max").integer()
+        initial = analog.child("initial", (low + high) // 2).integer()
+        if not low <= initial <= high:
+            raise analog.error(f"initial {initial} is outside [{low}, {high}]", "initial")
+        inputs[name] = Input(name, spec.child("port").text(), spec.child("field").text(),
+                             True, low, high, initial)
+    for name, nudge in nudges.items():
+        if nudge.target not in inputs or not inputs[nudge.target].analog:
+            raise node.error(f"nudges {nudge.target!r}, which is not an analog input",
+                             f"{name}.nudge")
+    return inputs, nudges
+
+
+def _boot_step(node: Node, inputs: dict[str, Input]) -> BootStep:
+    node.only_keys("frames", "press", "set")
+    frames = node.child("frames").integer()
+    if frames < 1:
+        raise node.error("must be at least 1", "frames")
+    press = tuple(p.text() for p in node.child("press", []).elements())
+    for p in press:
+        if p not in inputs or inputs[p].analog:
+            raise node.error(f"{p!r} is not a digital input defined under \"inputs\"", "press")
+    values = tuple((k, v.integer()) for k, v in node.child("set", {}).items())
+    for k, _ in values:
+        if k not in inputs or not inputs[k].analog:
+            raise node.error(f"{k!r} is not an analog input defined under \"inputs\"", "set")
+    return BootStep(frames, press, values)
+
+
+def _ram_region(node: Node, device: str, space: str) -> tuple[str, str, int, int]:
+    node.only_keys("device", "space", "start", "length")
+    length = node.child("length").integer()
+    if length < 1:
+        raise node.error("must be at least 1", "length")
+    return (node.child("device", device).text(), node.child("space", space).text(),
+            node.child("start").integer(), length)
+
+
+def _opponent(node: Node, inputs: dict[str, Input],
+              variables: dict[str, Variable]) -> Opponent | None:
+    if node.value is None:
+        return None
+    node.only_keys("input", "follow", "scale", "offset", "speed", "description")
+    name = node.child("input").text()
+    if name not in inputs or not inputs[name].analog:
+        raise node.error(f"{name!r} is not an analog input", "input")
+    follow = node.child("follow").text()
+    if follow not in variables:
+        raise node.error(f"{follow!r} is not a data.json variable", "follow")
+    return Opponent(name, follow, node.child("scale", 1.0).number(),
+                    node.child("offset", 0.0).number(), node.child("speed").number(),
+                    node.child("description", "").text())
+
+
+def _cartridge(node: Node) -> Cartridge | None:
+    if node.value is None:
+        return None
+    node.only_keys("slot", "file", "md5", "package")
+    md5 = node.child("md5", None)
+    package = node.child("package", None)
+    return Cartridge(node.child("slot", "cart").text(), node.child("file").text(),
+                     md5.text().lower() if md5.value is not None else None,
+                     package.text() if package.value is not None else None)
+
+
+def _int_tuple(node: Node, size: int, shape: str) -> tuple[int, ...] | None:
+    if node.value is None:
+        return None
+    values = tuple(v.integer() for v in node.elements())
+    if len(values) != size or any(v < 0 for v in values):
+        raise node.error(f"expected {shape} of non-negative integers")
+    return values

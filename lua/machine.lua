@@ -1,0 +1,109 @@
+-- What the bridge knows about the running machine: a description for the
+-- Python side, and look-ups that turn names sent by Python into MAME objects
+-- once (at configure time) so the per-frame path touches no tables by name.
+
+local machine = {}
+
+local function mame()
+  -- manager.machine since MAME 0.227; older builds had manager:machine().
+  return manager.machine
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
+function machine.describe()
+  local m = mame()
+  local screens = {}
+  for _, tag in ipairs(sorted_keys(m.screens)) do
+    local s = m.screens[tag]
+    screens[#screens + 1] = { tag = tag, width = s.width, height = s.height,
+                              refresh = s.refresh }
+  end
+  local ports = {}
+  for _, tag in ipairs(sorted_keys(m.ioport.ports)) do
+    local fields = {}
+    local port = m.ioport.ports[tag]
+    for _, name in ipairs(sorted_keys(port.fields)) do
+      local f = port.fields[name]
+      fields[#fields + 1] = { name = name, analog = f.is_analog, type = f.type,
+                              min = f.minvalue, max = f.maxvalue,
+                              default = f.defvalue, player = f.player }
+    end
+    ports[#ports + 1] = { tag = tag, fields = fields }
+  end
+  local devices = {}
+  for _, tag in ipairs(sorted_keys(m.devices)) do
+    local d = m.devices[tag]
+    local spaces, state = {}, {}
+    for _, name in ipairs(sorted_keys(d.spaces)) do
+      local s = d.spaces[name]
+      spaces[#spaces + 1] = { name = name, endianness = s.endianness,
+                              data_width = s.data_width,
+                              address_mask = s.address_mask }
+    end
+    if d.state then state = sorted_keys(d.state) end
+    if #spaces > 0 or #state > 0 then
+      devices[#devices + 1] = { tag = tag, spaces = spaces, state = state }
+    end
+  end
+  return {
+    mame_version = emu.app_version(),
+    system = emu.romname(),
+    lua_version = _VERSION,
+    screens = screens,
+    ports = ports,
+    devices = devices,
+  }
+end
+
+function machine.field(port_tag, field_name)
+  local port = mame().ioport.ports[port_tag]
+  if not port then error("unknown input port '" .. port_tag .. "'") end
+  local field = port.fields[field_name]
+  if not field then
+    error("input port '" .. port_tag .. "' has no field '" .. field_name .. "'")
+  end
+  return field
+end
+
+local function device(tag)
+  local d = mame().devices[tag]
+  if not d then error("unknown device '" .. tag .. "'") end
+  return d
+end
+
+function machine.space(device_tag, space_name)
+  local s = device(device_tag).spaces[space_name]
+  if not s then
+    error("device '" .. device_tag .. "' has no address space '" .. space_name .. "'")
+  end
+  return s
+end
+
+function machine.state_entry(device_tag, name)
+  local d = device(device_tag)
+  local entry = d.state and d.state[name]
+  if not entry then
+    error("device '" .. device_tag .. "' has no state entry '" .. name .. "'")
+  end
+  return entry
+end
+
+function machine.screen(tag)
+  local screens = mame().screens
+  if tag == "" then
+    local first = sorted_keys(screens)[1]
+    if not first then error("this machine has no screen") end
+    return screens[first]
+  end
+  local s = screens[tag]
+  if not s then error("unknown screen '" .. tag .. "'") end
+  return s
+end
+
+return machine
