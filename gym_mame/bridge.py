@@ -212,11 +212,14 @@ class MameBridge:
         code = self.proc.poll()
         log = self.log_tail()
         if "Required files are missing" in log or "NOT FOUND" in log:
-            searched = os.pathsep.join(self.rom_paths) or "(no ROM path given)"
+            missing = [line.split()[0] for line in self.log_tail(10_000).splitlines()
+                       if "NOT FOUND" in line]
+            searched = ", ".join(self.rom_paths) or "(no ROM path given)"
             return RomNotFoundError(
-                f"MAME cannot run {self.system!r}: its ROM files are missing or wrong. "
-                f"Searched: {searched}. Put the ROM set (e.g. {self.system}.zip) in a folder "
-                "and pass rom_path='/that/folder' or set GYM_MAME_ROMPATH.\nMAME said:\n" + log
+                f"MAME cannot run {self.system!r}: {len(missing)} ROM file(s) are missing "
+                f"or wrong (first: {missing[0] if missing else '?'}). Searched: {searched}. "
+                f"Put the ROM set (e.g. {self.system}.zip) in a folder and pass "
+                "rom_path='/that/folder' or set GYM_MAME_ROMPATH."
             )
         if "Unknown system" in log or "does not exist" in log:
             return RomNotFoundError(f"MAME does not know the machine {self.system!r}.\n{log}")

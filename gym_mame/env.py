@@ -152,8 +152,8 @@ class MameEnv(gym.Env[Any, Any]):
                 f"({self.game.title}), which was not found. Looked in: "
                 f"{', '.join(str(p) for p in paths)}. Put {self.game.rom_set}.zip (and its "
                 "parent set, if it is a clone) in a folder and pass rom_path='/that/folder' "
-                "or set GYM_MAME_ROMPATH. gym_mame ships no commercial ROMs."
-                f"\n\nMAME's own report: {exc}"
+                "or set GYM_MAME_ROMPATH. gym_mame ships no commercial ROMs. "
+                f"(MAME: {str(exc).split('. Searched')[0]}.)"
             ) from None
         try:
             bridge.configure(self.game.screen, [(i.port, i.field) for i in self._inputs],
@@ -346,7 +346,9 @@ class MameEnv(gym.Env[Any, Any]):
         self._steps = 0
         self._bridge.load_state(START_STATE)
         noops = int(self.np_random.integers(0, self.noop_max + 1)) if self.noop_max else 0
-        frames = 1 + noops * self.frameskip
+        # MAME applies the load just after a frame callback, so lines at the top of the
+        # next frame may still be drawn from before it: the second frame is the first clean one.
+        frames = 2 + noops * self.frameskip
         result = self._run([(frames, self._values(()))], want_pixels=self._want_pixels)
         self._episode_frame = frames
         values = self._variables(result)

@@ -1,0 +1,109 @@
+"""Loading and validating integration folders (pure logic, no MAME)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gym_mame import integration
+from gym_mame.errors import IntegrationError
+from gym_mame.integration import MemoryVariable, StateVariable
+
+
+def test_every_bundled_integration_loads() -> None:
+    folders = integration.find_folders()
+    assert {"pong", "a2600-breakout", "sfiii3n"} <= set(folders)
+    for name in folders:
+        game = integration.load(name)
+        assert game.actions[0].name == "NOOP" and game.actions[0].buttons == ()
+        assert game.scenario.variables <= set(game.variables)
+
+
+def test_breakout_definition() -> None:
+    game = integration.load("a2600-breakout")
+    assert [a.name for a in game.actions] == ["NOOP", "FIRE", "RIGHT", "LEFT"]
+    score = game.variables["score"]
+    assert isinstance(score, MemoryVariable) and score.address == 0xCC
+    assert score.decode(b"\x01\x23") == 123
+    assert game.ram == ((":maincpu", "program", 128, 128),)
+
+
+def test_sfiii3n_action_groups_follow_mametoolkit() -> None:
+    game = integration.load("sfiii3n")
+    assert [len(g) for g in game.action_groups] == [9, 10]
+    assert len(game.actions) == 90 and game.actions[0].name == "NOOP"
+    assert game.verified is False
+    assert game.rom_set == "sfiii3n"
+
+
+def test_state_variable_weights() -> None:
+    var = StateVariable("s", ":maincpu", ("a", "b", "c"), (1, 2, 10))
+    assert var.decode([1.0, 1.0, 1.0]) == 13
+    assert var.bounds == (0, 13)
+
+
+def test_unknown_game_lists_known_ones() -> None:
+    with pytest.raises(IntegrationError, match="unknown game 'no-such-game'.*pong"):
+        integration.load("no-such-game")
+
+
+def test_user_folders_from_environment(integration_copy, monkeypatch) -> None:
+    folder = integration_copy("a2600-breakout")
+    renamed = folder.parent / "my-breakout"
+    folder.rename(renamed)
+    monkeypatch.setenv("GYM_MAME_INTEGRATIONS", str(renamed.parent))
+    assert integration.find_folders()["my-breakout"] == renamed
+    assert integration.load("my-breakout").machine == "a2600"
+
+
+def _edit(folder: Path, file: str, change) -> None:
+    path = folder / file
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+def test_malformed_json_names_file_and_line(integration_copy) -> None:
+    folder = integration_copy("a2600-breakout")
+    (folder / "data.json").write_text('{\n  "info": {\n    "score": {"address": 204,}\n')
+    with pytest.raises(IntegrationError, match=r"data.json: not valid JSON at line 3"):
+        integration.load(folder)
+
+
+def test_missing_file(integration_copy) -> None:
+    folder = integration_copy("a2600-breakout")
+    (folder / "scenario.json").unlink()
+    with pytest.raises(IntegrationError, match="scenario.json: file is missing"):
+        integration.load(folder)
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "message"),
+    [
+        ("data.json", lambda d: d["info"]["score"].update(type=">q2"),
+         "info.score.type: type '>q2'"),
+        ("data.json", lambda d: d["info"]["score"].pop("address"),
+         "info.score.address: is required but missing"),
+        ("data.json", lambda d: d["info"]["score"].update(adress=1),
+         "info.score.adress: unknown key"),
+        ("metadata.json", lambda d: d.update(actions=[["FIRE"]]),
+         "first action must be NOOP"),
+        ("metadata.json", lambda d: d.update(actions=[[], ["JUMP"]]),
+         "actions[1][0]: unknown button 'JUMP'"),
+        ("metadata.json", lambda d: d.pop("machine"), "machine: is required"),
+        ("metadata.json", lambda d: d.update(crop=[0, 0, 10]), "crop: expected [x, y"),
+        ("metadata.json", lambda d: d["start"]["boot"].append({"frames": 0}),
+         "start.boot[3].frames: must be at least 1"),
+        ("metadata.json", lambda d: d["start"]["boot"].append({"frames": 1, "press": ["X"]}),
+         "'X' is not a digital input"),
+        ("scenario.json", lambda d: d["done"]["variables"].update(level={"op": "zero"}),
+         "uses variable 'level', which data.json does not define"),
+    ],
+)
+def test_invalid_files_name_file_key_and_problem(integration_copy, file, change, message):
+    folder = integration_copy("a2600-breakout")
+    _edit(folder, file, change)
+    with pytest.raises(IntegrationError) as info:
+        integration.load(folder)
+    assert file in str(info.value)
+    assert message in str(info.value)
