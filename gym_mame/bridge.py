@@ -121,6 +121,7 @@ class MameBridge:
         if transport not in ("ipc", "tcp"):
             raise ValueError(f"transport must be 'ipc' or 'tcp', not {transport!r}")
         self.system = system
+        self.media = dict(media or {})
         self.rom_paths = [str(p) for p in rom_paths]
         self.timeout = timeout
         self.closed = False

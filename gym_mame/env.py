@@ -57,6 +57,8 @@ class MameEnv(gym.Env[Any, Any]):
             integration (None keeps MAME's size after the integration's crop).
         transport: ``"ipc"`` (Unix-domain socket, default) or ``"tcp"`` (loopback).
         timeout: seconds MAME may take to answer before it is declared hung.
+        rebuild_start_state: ignore the integration's shipped start state and
+            replay its boot sequence (for integration authors).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": 60}
@@ -76,6 +78,7 @@ class MameEnv(gym.Env[Any, Any]):
         obs_size: tuple[int, int] | None = None,
         transport: str = "ipc",
         timeout: float = 30.0,
+        rebuild_start_state: bool = False,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
@@ -117,7 +120,7 @@ class MameEnv(gym.Env[Any, Any]):
 
         self._bridge = self._launch(rom_path, mame_path, transport, timeout)
         try:
-            self._prepare_start_state()
+            self._prepare_start_state(rebuild_start_state)
             self._bridge.load_state(START_STATE)
             first = self._run([(1, self._values(()))], want_pixels=True)
         except BaseException:
@@ -159,7 +162,7 @@ class MameEnv(gym.Env[Any, Any]):
             bridge.configure(self.game.screen, [(i.port, i.field) for i in self._inputs],
                              self._reads)
             self.description = bridge.describe()
-            self._mame_version = str(self.description["mame_version"]).split()[0]
+            self.mame_version = str(self.description["mame_version"]).split()[0]
         except BaseException:
             bridge.close()
             raise
@@ -188,13 +191,13 @@ class MameEnv(gym.Env[Any, Any]):
                 first += len(var.entries)
         return reads
 
-    def _prepare_start_state(self) -> None:
+    def _prepare_start_state(self, rebuild: bool) -> None:
         """Put the start state where MAME loads it from: the shipped file when it was
         made by this MAME version, else replay the integration's boot sequence."""
         shipped = self.game.start_state
         target = self._bridge.state_path(START_STATE)
-        version_ok = self.game.start_state_mame in (None, self._mame_version)
-        if shipped is not None and shipped.is_file() and version_ok:
+        version_ok = self.game.start_state_mame in (None, self.mame_version)
+        if shipped is not None and shipped.is_file() and version_ok and not rebuild:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(shipped, target)
             return
@@ -202,7 +205,7 @@ class MameEnv(gym.Env[Any, Any]):
             raise IntegrationError(
                 f"{self.game.name}: start state {shipped} "
                 + ("is missing" if shipped is None or not shipped.is_file() else
-                   f"was made by MAME {self.game.start_state_mame}, this is {self._mame_version}")
+                   f"was made by MAME {self.game.start_state_mame}, this is {self.mame_version}")
                 + " and metadata.json has no \"boot\" sequence to rebuild it"
             )
         self.run_boot_sequence()

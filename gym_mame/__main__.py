@@ -1,0 +1,5 @@
+import sys
+
+from gym_mame.cli import main
+
+sys.exit(main())
