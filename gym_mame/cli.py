@@ -45,7 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         total_steps, started = 0, time.perf_counter()
         for episode in range(args.episodes):
-            obs, info = env.reset(seed=args.seed + episode)
+            env.reset(seed=args.seed + episode)
             episode_return, steps, done = 0.0, 0, False
             bar = tqdm(desc=f"episode {episode + 1}/{args.episodes}", unit="step",
                        total=args.max_steps, leave=False, disable=args.quiet)
@@ -53,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 writer.add(env.render())
             while not done:
                 action = env.action_space.sample() if args.agent == "random" else 0
-                obs, reward, terminated, truncated, info = env.step(action)
+                _, reward, terminated, truncated, _ = env.step(action)
                 episode_return += float(reward)
                 steps += 1
                 done = terminated or truncated
@@ -116,7 +116,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows.append((game.env_id, game.machine, rom, runs, title))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
+        cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
+        print("  ".join([*cells, row[4]]))
     print(f"ROM path: {', '.join(str(p) for p in paths)}")
     return 0
 
@@ -194,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "run")
     args = build_parser().parse_args(argv)
     import gym_mame  # noqa: F401  (registers the envs)

@@ -120,12 +120,14 @@ function Conn:read_frame()
   return flags & FLAG_COMMAND ~= 0, body, flags & FLAG_MORE ~= 0
 end
 
--- Write a string completely (emu.file socket writes may be partial).
+-- Write a string completely. Socket writes may be partial (the socket is
+-- non-blocking); usually the whole string goes at once, so only copy on retry.
 function Conn:write(data)
-  local pos, len = 1, #data
-  while pos <= len do
-    local n = self.file:write(data:sub(pos, pos + WRITE_CHUNK - 1))
-    if n and n > 0 then pos = pos + n end
+  local n = self.file:write(data) or 0
+  local len = #data
+  while n < len do
+    local m = self.file:write(data:sub(n + 1, n + WRITE_CHUNK)) or 0
+    n = n + m
   end
 end
 

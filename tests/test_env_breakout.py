@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import gym_mame  # noqa: F401
+import gym_mame
 from gym_mame.errors import RomNotFoundError
 
 ENV_ID = "Mame/a2600-breakout-v0"
@@ -42,7 +42,7 @@ def test_spaces_and_ale_surface(env) -> None:
     assert env.observation_space.shape == (210, 160, 3)
     assert env.action_space == gym.spaces.Discrete(4)
     assert env.unwrapped.get_action_meanings() == ["NOOP", "FIRE", "RIGHT", "LEFT"]
-    obs, info = env.reset(seed=1)
+    _obs, info = env.reset(seed=1)
     assert info["lives"] == 5 and info["score"] == 0
     assert env.unwrapped.lives() == 5
     assert env.render().shape == (210, 160, 3)
@@ -63,13 +63,13 @@ def test_same_seed_same_actions_same_observations(env) -> None:
 
 def test_playing_scores_and_losing_all_lives_ends_the_episode(env) -> None:
     """Serve and track the ball: points give reward; losing five balls terminates."""
-    obs, info = env.reset(seed=0)
+    _, info = env.reset(seed=0)
     total, lives_seen, steps = 0.0, {info["lives"]}, 0
     rng = np.random.default_rng(0)
     terminated = False
     while not terminated and steps < 3000:
         action = FIRE if steps % 20 == 0 else int(rng.choice([RIGHT, LEFT, 0]))
-        obs, reward, terminated, truncated, info = env.step(action)
+        _obs, reward, terminated, _truncated, info = env.step(action)
         total += reward
         lives_seen.add(info["lives"])
         steps += 1
@@ -213,7 +213,7 @@ def test_make_vec(mode: str) -> None:
         obs, info = envs.reset(seed=[0, 1])
         assert obs.shape == (2, 210, 160, 3)
         for _ in range(5):
-            obs, rewards, term, trunc, info = envs.step(np.array([1, 2]))
+            obs, rewards, _term, _trunc, info = envs.step(np.array([1, 2]))
         assert obs.shape == (2, 210, 160, 3) and rewards.shape == (2,)
         assert list(info["lives"]) == [5, 5]
     finally:
