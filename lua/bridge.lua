@@ -216,7 +216,15 @@ local function serve()
   end
 end
 
+local last_frame_number = nil
+
 local function on_frame()
+  -- Some drivers (e.g. TTL netlists) call frame hooks more than once per
+  -- screen frame: count frames by the screen's own frame number.
+  local screen = config.screen or machine.screen("")
+  local number = screen:frame_number()
+  if number == last_frame_number then return end
+  last_frame_number = number
   frame_count = frame_count + 1
   if not step then return end
   step.left = step.left - 1
