@@ -288,7 +288,8 @@ class MameBridge:
         return json.loads(bytes(self._request(protocol.describe())))
 
     def configure(self, screen: str, inputs: Sequence[tuple[str, str]],
-                  reads: Sequence[protocol.MemoryRead | protocol.StateRead]) -> None:
+                  reads: Sequence[protocol.MemoryRead | protocol.StateRead
+                                  | protocol.ItemRead]) -> None:
         """Fix the inputs a STEP sets and the values it returns (in this order)."""
         body = self._request(protocol.configure(screen, inputs, reads))
         import struct

@@ -17,7 +17,7 @@ from gym_mame.actions import ActionMapper
 from gym_mame.bridge import MameBridge
 from gym_mame.errors import IntegrationError, RomNotFoundError
 from gym_mame.integration import Integration, MemoryVariable, StateVariable
-from gym_mame.protocol import MemoryRead, StateRead, StepResult
+from gym_mame.protocol import ItemRead, MemoryRead, StateRead, StepResult
 from gym_mame.roms import find_cartridge, rom_paths
 
 OBS_TYPES = ("rgb", "grayscale", "ram", "dict")
@@ -168,9 +168,9 @@ class MameEnv(gym.Env[Any, Any]):
             raise
         return bridge
 
-    def _plan_reads(self) -> list[MemoryRead | StateRead]:
+    def _plan_reads(self) -> list[MemoryRead | StateRead | ItemRead]:
         """What each step reads: RAM regions, then memory variables, then state entries."""
-        reads: list[MemoryRead | StateRead] = []
+        reads: list[MemoryRead | StateRead | ItemRead] = []
         self._ram_bytes = 0
         for device, space, start, length in self.game.ram:
             reads.append(MemoryRead(device, space, start, length))
@@ -186,7 +186,8 @@ class MameEnv(gym.Env[Any, Any]):
         first = 0
         for var in self.game.variables.values():
             if isinstance(var, StateVariable):
-                reads += [StateRead(var.device, name) for name in var.entries]
+                kind = ItemRead if var.items else StateRead
+                reads += [kind(var.device, name) for name in var.entries]
                 self._state_vars.append((var, first))
                 first += len(var.entries)
         return reads
@@ -349,9 +350,9 @@ class MameEnv(gym.Env[Any, Any]):
         self._steps = 0
         self._bridge.load_state(START_STATE)
         noops = int(self.np_random.integers(0, self.noop_max + 1)) if self.noop_max else 0
-        # MAME applies the load just after a frame callback, so lines at the top of the
-        # next frame may still be drawn from before it: the second frame is the first clean one.
-        frames = 2 + noops * self.frameskip
+        # MAME applies the load just after a frame callback, so the next frames may still
+        # show the picture from before it (two frames in pong): the third is clean.
+        frames = 3 + noops * self.frameskip
         result = self._run([(frames, self._values(()))], want_pixels=self._want_pixels)
         self._episode_frame = frames
         values = self._variables(result)

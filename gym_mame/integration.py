@@ -54,6 +54,7 @@ class StateVariable:
     device: str
     entries: tuple[str, ...]
     weights: tuple[int, ...]
+    items: bool = False  # entries are save-state items, not state entries
 
     def decode(self, values: tuple[float, ...] | list[float]) -> int:
         return sum(w * round(v) for w, v in zip(self.weights, values, strict=True))
@@ -315,9 +316,10 @@ def _parse(folder: Path) -> Integration:
 
 
 def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
-    if isinstance(spec.value, dict) and "state" in spec.value:
-        spec.only_keys("state", "device", "weights")
-        entries_node = spec.child("state")
+    if isinstance(spec.value, dict) and ("state" in spec.value or "item" in spec.value):
+        source = "state" if "state" in spec.value else "item"
+        spec.only_keys(source, "device", "weights")
+        entries_node = spec.child(source)
         if isinstance(entries_node.value, str):
             entries: tuple[str, ...] = (entries_node.value,)
         else:
@@ -331,7 +333,8 @@ def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
             weights = tuple(w.integer() for w in weights_node.elements())
             if len(weights) != len(entries):
                 raise weights_node.error(f"has {len(weights)} weights for {len(entries)} entries")
-        return StateVariable(name, spec.child("device", device).text(), entries, weights)
+        return StateVariable(name, spec.child("device", device).text(), entries, weights,
+                             source == "item")
     spec.only_keys("address", "type", "device", "space", "mask")
     address = spec.child("address").integer()
     if address < 0:

@@ -31,6 +31,7 @@ STEP_WANT_READS = 2
 
 READ_MEMORY = 1
 READ_STATE = 2
+READ_ITEM = 3
 
 _STEP_HEADER = struct.Struct("<Qd")
 _SIZE = struct.Struct("<HH")
@@ -62,6 +63,14 @@ class StateRead:
 
 
 @dataclass(frozen=True)
+class ItemRead:
+    """Read save-state item ``name`` of ``device`` (e.g. a netlist counter, ``0/ic_a3.m_cnt``)."""
+
+    device: str
+    name: str
+
+
+@dataclass(frozen=True)
 class StepResult:
     """What MAME sent back after a STEP."""
 
@@ -85,7 +94,7 @@ def describe() -> bytes:
 def configure(
     screen: str,
     inputs: Sequence[tuple[str, str]],
-    reads: Sequence[MemoryRead | StateRead],
+    reads: Sequence[MemoryRead | StateRead | ItemRead],
 ) -> bytes:
     parts = [bytes([OP_CONFIGURE]), _str(screen), struct.pack("<H", len(inputs))]
     for port, field in inputs:
@@ -96,7 +105,8 @@ def configure(
             parts += [bytes([READ_MEMORY]), _str(read.device), _str(read.space),
                       struct.pack("<QI", read.address, read.length)]
         else:
-            parts += [bytes([READ_STATE]), _str(read.device), _str(read.name)]
+            kind = READ_ITEM if isinstance(read, ItemRead) else READ_STATE
+            parts += [bytes([kind]), _str(read.device), _str(read.name)]
     return b"".join(parts)
 
 

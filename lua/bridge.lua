@@ -21,7 +21,7 @@ local OP_SAVE_STATE, OP_LOAD_STATE, OP_READ_MEMORY, OP_WRITE_MEMORY = 5, 6, 7, 8
 local OP_SHUTDOWN = 9
 local STATUS_OK, STATUS_ERROR = 0, 1
 local STEP_WANT_PIXELS, STEP_WANT_READS = 1, 2
-local READ_MEMORY, READ_STATE = 1, 2
+local READ_MEMORY, READ_STATE, READ_ITEM = 1, 2, 3
 
 local lua_dir = os.getenv("GYM_MAME_LUA_DIR")
   or debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
@@ -129,6 +129,8 @@ handlers[OP_CONFIGURE] = function(body, pos)
       mem_bytes = mem_bytes + length
     elseif kind == READ_STATE then
       new.state[#new.state + 1] = machine.state_entry(device, name)
+    elseif kind == READ_ITEM then
+      new.state[#new.state + 1] = machine.save_item(device, name)
     else
       error("unknown read kind " .. kind)
     end

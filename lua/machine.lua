@@ -94,6 +94,18 @@ function machine.state_entry(device_tag, name)
   return entry
 end
 
+-- A save-state item (e.g. a netlist counter that is no state entry), wrapped
+-- so that it reads like a state entry: `.value`.
+function machine.save_item(device_tag, name)
+  local d = device(device_tag)
+  local handle = d.items and d.items[name]
+  if not handle then
+    error("device '" .. device_tag .. "' has no save-state item '" .. name .. "'")
+  end
+  local item = emu.item(handle)
+  return setmetatable({}, { __index = function() return item:read(0) end })
+end
+
 function machine.screen(tag)
   local screens = mame().screens
   if tag == "" then

@@ -1,0 +1,112 @@
+"""Mame/pong-v0: the TTL netlist game, no ROM, end to end in real MAME."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import gym_mame
+
+NOOP, UP, DOWN = 0, 1, 2
+
+
+@pytest.fixture(scope="module")
+def env():
+    env = gym.make("Mame/pong-v0", render_mode="rgb_array")
+    yield env
+    env.close()
+
+
+def test_make_without_import_and_check_env() -> None:
+    env = gym.make("gym_mame:Mame/pong-v0")
+    try:
+        check_env(env.unwrapped)
+        assert env.observation_space.shape == (240, 388, 3)
+        assert env.unwrapped.get_action_meanings() == ["NOOP", "UP", "DOWN"]
+    finally:
+        env.close()
+
+
+def test_start_is_a_fresh_game(env) -> None:
+    _, info = env.reset(seed=0)
+    assert (info["score_left"], info["score_right"], info["game_over"]) == (0, 0, 0)
+    assert env.render().shape == (240, 1552, 3)
+
+
+def test_paddle_moves_with_up_and_down(env) -> None:
+    env.reset(seed=0)
+    for _ in range(30):
+        up, *_ = env.step(UP)
+    env.reset(seed=0)
+    for _ in range(30):
+        down, *_ = env.step(DOWN)
+    left = slice(225 // 4, 239 // 4 + 1)  # the left paddle's columns after the 4:1 resize
+    rows_up = np.nonzero(up[:, left].max(axis=(1, 2)) > 200)[0]
+    rows_down = np.nonzero(down[:, left].max(axis=(1, 2)) > 200)[0]
+    assert rows_up.size and rows_down.size
+    assert rows_up.mean() < 60 and rows_down.mean() > 180  # top vs bottom of the screen
+
+
+def test_idle_agent_loses_an_eleven_point_game_with_rewards(env) -> None:
+    """The built-in opponent scores against a still paddle; the game ends at 11."""
+    _, info = env.reset(seed=0)
+    total, steps, terminated, rewards = 0.0, 0, False, set()
+    while not terminated and steps < 2000:
+        _, reward, terminated, _, info = env.step(NOOP)
+        total += reward
+        rewards.add(reward)
+        steps += 1
+    assert terminated
+    assert info["score_right"] == 11 and info["game_over"] == 1
+    assert total == info["score_left"] - info["score_right"]
+    assert -1.0 in rewards and rewards <= {-1.0, 0.0, 1.0}
+    assert info["score_left"] > 0  # the opponent is beatable: it missed some returns
+
+
+def test_a_tracking_agent_returns_the_ball(env) -> None:
+    """A paddle that follows the ball keeps the opponent from winning."""
+    _, info = env.reset(seed=0)
+    for _ in range(1500):
+        target = 0.9 * info["ball_counter"] + 5.4
+        position = env.unwrapped._analog["PADDLE"]
+        action = UP if target > position + 3 else DOWN if target < position - 3 else NOOP
+        _, _, terminated, _, info = env.step(action)
+        if terminated:
+            break
+    assert info["score_right"] < 11  # a no-op paddle loses 11 points in under 700 steps
+
+
+def test_same_seed_same_observations(env) -> None:
+    actions = np.random.default_rng(3).integers(0, 3, 40)
+
+    def run():
+        obs, _ = env.reset(seed=5)
+        out = [obs]
+        for a in actions:
+            out.append(env.step(a)[0])
+        return out
+
+    a, b = run(), run()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_obs_type_ram_is_refused_for_a_machine_without_ram() -> None:
+    with pytest.raises(gym_mame.IntegrationError, match="no RAM"):
+        gym.make("Mame/pong-v0", obs_type="ram")
+
+
+def test_sfiii3n_without_rom_names_the_set_and_the_fix(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GYM_MAME_ROMPATH", str(tmp_path))
+    with pytest.raises(gym_mame.RomNotFoundError) as info:
+        gym.make("Mame/sfiii3n-v0", rom_path=tmp_path)
+    message = str(info.value)
+    assert "'sfiii3n'" in message and str(tmp_path) in message and "rom_path=" in message
+
+
+def test_unknown_env_id() -> None:
+    with pytest.raises(gym.error.NameNotFound):
+        gym.make("Mame/no-such-game-v0")
+    with pytest.raises(gym_mame.IntegrationError, match="unknown game"):
+        gym_mame.MameEnv("no-such-game")
