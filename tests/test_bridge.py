@@ -194,6 +194,21 @@ def test_unknown_machine_is_reported() -> None:
         MameBridge("no_such_machine")
 
 
+def assert_exits_soon(pid: int, seconds: float = 5) -> None:
+    """Fail (and kill it) unless process ``pid`` is gone or a zombie within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return
+        if state == "Z":  # exited, waiting for init to reap it
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail(f"MAME {pid} outlived its Python parent")
+
+
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
 def test_mame_does_not_outlive_python(how: str) -> None:
     """Python dies without cleaning up: MAME must follow it within a few seconds."""
@@ -210,19 +225,7 @@ def test_mame_does_not_outlive_python(how: str) -> None:
     mame_pid = int(child.stdout.readline())
     child.send_signal(getattr(signal, how))
     child.wait(10)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            os.kill(mame_pid, 0)
-            state = open(f"/proc/{mame_pid}/stat").read().rsplit(")", 1)[1].split()[0]
-            if state == "Z":  # exited, waiting for init to reap it
-                break
-        except (ProcessLookupError, FileNotFoundError):
-            break
-        time.sleep(0.05)
-    else:
-        os.kill(mame_pid, signal.SIGKILL)
-        pytest.fail(f"MAME {mame_pid} outlived its Python parent")
+    assert_exits_soon(mame_pid)
 
 
 def test_mame_from_a_worker_thread_exits_with_python() -> None:
@@ -244,11 +247,4 @@ def test_mame_from_a_worker_thread_exits_with_python() -> None:
     mame_pid = int(child.stdout.readline())
     child.kill()
     child.wait(10)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if not os.path.exists(f"/proc/{mame_pid}") or \
-                open(f"/proc/{mame_pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
-            return
-        time.sleep(0.05)
-    os.kill(mame_pid, signal.SIGKILL)
-    pytest.fail("MAME outlived its Python parent")
+    assert_exits_soon(mame_pid)
