@@ -209,34 +209,24 @@ def assert_exits_soon(pid: int, seconds: float = 5) -> None:
     pytest.fail(f"MAME {pid} outlived its Python parent")
 
 
-@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
-def test_mame_does_not_outlive_python(how: str) -> None:
+@pytest.mark.parametrize(
+    ("how", "on_thread"),
+    [("SIGKILL", False), ("SIGTERM", False),
+     # PR_SET_PDEATHSIG is not used off the main thread; the doorbell pipe still works.
+     ("SIGKILL", True)],
+)
+def test_mame_does_not_outlive_python(how: str, on_thread: bool) -> None:
     """Python dies without cleaning up: MAME must follow it within a few seconds."""
-    script = textwrap.dedent(f"""
-        import sys, time
-        from gym_mame.bridge import MameBridge
-        b = MameBridge("a2600", media={{"cart": {breakout_cart()!r}}})
-        b.configure("", [], [])
-        b.step([(1, [])])
-        print(b.proc.pid, flush=True)
-        time.sleep(60)
-    """)
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    mame_pid = int(child.stdout.readline())
-    child.send_signal(getattr(signal, how))
-    child.wait(10)
-    assert_exits_soon(mame_pid)
-
-
-def test_mame_from_a_worker_thread_exits_with_python() -> None:
-    """PR_SET_PDEATHSIG is not used off the main thread; the doorbell pipe still works."""
     script = textwrap.dedent(f"""
         import threading, time
         from gym_mame.bridge import MameBridge
         out = []
-        t = threading.Thread(target=lambda: out.append(
-            MameBridge("a2600", media={{"cart": {breakout_cart()!r}}})))
-        t.start(); t.join()
+        make = lambda: out.append(MameBridge("a2600", media={{"cart": {breakout_cart()!r}}}))
+        if {on_thread!r}:
+            t = threading.Thread(target=make)
+            t.start(); t.join()
+        else:
+            make()
         b = out[0]
         b.configure("", [], [])
         b.step([(1, [])])
@@ -245,6 +235,6 @@ def test_mame_from_a_worker_thread_exits_with_python() -> None:
     """)
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     mame_pid = int(child.stdout.readline())
-    child.kill()
+    child.send_signal(getattr(signal, how))
     child.wait(10)
     assert_exits_soon(mame_pid)
