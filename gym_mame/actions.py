@@ -21,12 +21,21 @@ class ActionMapper:
     * ``"multi_binary"``: one bit per button.
     """
 
-    def __init__(self, integration: Integration, action_type: str) -> None:
+    def __init__(self, integration: Integration, action_type: str,
+                 full_action_space: bool = False) -> None:
         if action_type not in ACTION_TYPES:
             raise ValueError(f"action_type must be one of {ACTION_TYPES}, not {action_type!r}")
         self.action_type = action_type
         self.buttons = integration.buttons
         self.actions = integration.actions
+        if full_action_space:
+            if integration.full_actions is None:
+                raise ValueError(f"{integration.name} defines no full action set "
+                                 "(\"full_actions\" in metadata.json); use the default "
+                                 "full_action_space=False")
+            if action_type != "discrete":
+                raise ValueError("full_action_space=True needs action_type='discrete'")
+            self.actions = integration.full_actions
         self.groups = integration.action_groups or tuple(
             (Action("NOOP", ()), Action(b, (b,))) for b in self.buttons
         )

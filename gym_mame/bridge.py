@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import tempfile
 import threading
@@ -292,25 +293,27 @@ class MameBridge:
                                   | protocol.ItemRead]) -> None:
         """Fix the inputs a STEP sets and the values it returns (in this order)."""
         body = self._request(protocol.configure(screen, inputs, reads))
-        import struct
-
         self._memory_bytes, self._state_count = struct.unpack_from("<IH", body)
 
     def send_step(self, segments: Sequence[tuple[int, Sequence[int]]],
-                  want_pixels: bool = True, want_reads: bool = True) -> None:
-        """Start a STEP (non-blocking); finish it with :meth:`receive_step`."""
-        self._step_wants = (want_pixels, want_reads)
-        self.send(protocol.step(segments, want_pixels, want_reads))
+                  want_pixels: bool = True, want_reads: bool = True,
+                  every_frame: bool = False) -> None:
+        """Start a STEP (non-blocking); finish it with :meth:`receive_step`.
+        ``every_frame`` returns the reads after each frame (``StepResult.frames``)."""
+        frames = sum(n for n, _ in segments) if every_frame else 0
+        self._step_wants = (want_pixels, want_reads, frames)
+        self.send(protocol.step(segments, want_pixels, want_reads, every_frame))
 
     def receive_step(self) -> protocol.StepResult:
-        want_pixels, want_reads = self._step_wants
+        want_pixels, want_reads, frames = self._step_wants
         return protocol.parse_step(self.receive(), self._memory_bytes, self._state_count,
-                                   want_pixels, want_reads)
+                                   want_pixels, want_reads, frames)
 
     def step(self, segments: Sequence[tuple[int, Sequence[int]]],
-             want_pixels: bool = True, want_reads: bool = True) -> protocol.StepResult:
+             want_pixels: bool = True, want_reads: bool = True,
+             every_frame: bool = False) -> protocol.StepResult:
         """Run the segments' frames with their input values; return the last frame."""
-        self.send_step(segments, want_pixels, want_reads)
+        self.send_step(segments, want_pixels, want_reads, every_frame)
         return self.receive_step()
 
     def state_path(self, name: str) -> Path:

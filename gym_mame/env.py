@@ -46,6 +46,8 @@ class MameEnv(gym.Env[Any, Any]):
         action_type: ``"discrete"`` (the integration's button combinations, NOOP
             first), ``"multi_discrete"`` (one choice per action group) or
             ``"multi_binary"`` (one bit per button).
+        full_action_space: use the integration's full action set (ALE's 18
+            joystick actions on Atari 2600 games) instead of its minimal one.
         max_episode_steps: truncate episodes after this many steps (None: never).
         noop_max: on reset, run a random number of NOOP steps in [0, noop_max],
             drawn from the env's seeded generator (default 0).
@@ -71,6 +73,7 @@ class MameEnv(gym.Env[Any, Any]):
         frameskip: int = 4,
         repeat_action_probability: float = 0.0,
         action_type: str = "discrete",
+        full_action_space: bool = False,
         max_episode_steps: int | None = None,
         noop_max: int = 0,
         rom_path: str | os.PathLike[str] | Sequence[str] | None = None,
@@ -101,13 +104,14 @@ class MameEnv(gym.Env[Any, Any]):
         self.render_mode = render_mode
         self.obs_type = obs_type
         self.frameskip = int(frameskip)
+        self._frameskip = self.frameskip  # the name Gymnasium's AtariPreprocessing checks
         self.repeat_action_probability = float(repeat_action_probability)
         self.max_episode_steps = max_episode_steps
         self.noop_max = int(noop_max)
         if obs_type == "ram" and not self.game.ram:
             raise IntegrationError(f"{self.game.name} defines no RAM regions, so "
                                    "obs_type='ram' is not available; use 'rgb' or 'dict'")
-        self._mapper = ActionMapper(self.game, action_type)
+        self._mapper = ActionMapper(self.game, action_type, full_action_space)
         self.action_space = self._mapper.space
 
         # Inputs in the order the bridge receives their values.
@@ -117,6 +121,9 @@ class MameEnv(gym.Env[Any, Any]):
         self._analog = {i.name: i.initial for i in self._inputs if i.analog}
         self._obs_size = obs_size or self.game.obs_size
         self._last_rgb: np.ndarray | None = None
+        self._last_bgra: memoryview | None = None
+        self._last_size = (0, 0)
+        self.ale = AleCompat(self)
 
         self._bridge = self._launch(rom_path, mame_path, transport, timeout)
         try:
@@ -129,7 +136,8 @@ class MameEnv(gym.Env[Any, Any]):
         self.observation_space = self._make_observation_space(first)
         self.metadata = {**self.metadata, "render_fps": self._refresh_rate() / self.frameskip}
         self._held: tuple[str, ...] = ()
-        self._values_prev: dict[str, int] | None = None
+        self._values_prev: dict[str, float] | None = None
+        self._terminated = False
         self._steps = 0
         self._episode_frame = 0
         self._frame = 0
@@ -138,7 +146,7 @@ class MameEnv(gym.Env[Any, Any]):
     def _launch(self, rom_path: Any, mame_path: Any, transport: str,
                 timeout: float) -> MameBridge:
         paths = rom_paths(rom_path)
-        media: dict[str, str] = {}
+        media: dict[str, str] = dict(self.game.slots)
         if self.game.cartridge is not None:
             cart = self.game.cartridge
             media[cart.slot] = str(find_cartridge(cart, paths))
@@ -169,19 +177,42 @@ class MameEnv(gym.Env[Any, Any]):
         return bridge
 
     def _plan_reads(self) -> list[MemoryRead | StateRead | ItemRead]:
-        """What each step reads: RAM regions, then memory variables, then state entries."""
+        """What each step reads: RAM regions, then memory variables outside them, then
+        state entries. Each memory variable gets the offsets of its bytes in the reply."""
         reads: list[MemoryRead | StateRead | ItemRead] = []
         self._ram_bytes = 0
+        regions = []
         for device, space, start, length in self.game.ram:
             reads.append(MemoryRead(device, space, start, length))
+            regions.append((device, space, start, length, self._ram_bytes))
             self._ram_bytes += length
         offset = self._ram_bytes
-        self._memory_vars: list[tuple[MemoryVariable, int]] = []
+
+        def in_ram(var: MemoryVariable, address: int) -> int | None:
+            for device, space, start, length, first in regions:
+                if (device, space) == (var.device, var.space) and start <= address < start + length:
+                    return first + address - start
+            return None
+
+        self._memory_vars: list[tuple[MemoryVariable, slice | list[int]]] = []
         for var in self.game.variables.values():
-            if isinstance(var, MemoryVariable):
-                reads.append(MemoryRead(var.device, var.space, var.address, var.type.size))
-                self._memory_vars.append((var, offset))
-                offset += var.type.size
+            if not isinstance(var, MemoryVariable):
+                continue
+            offsets = [in_ram(var, a) for a in var.addresses]
+            if None in offsets and var.contiguous:
+                reads.append(MemoryRead(var.device, var.space, var.address, len(offsets)))
+                offsets = list(range(offset, offset + len(offsets)))
+                offset += len(offsets)
+            for i, address in enumerate(var.addresses):
+                if offsets[i] is None:
+                    reads.append(MemoryRead(var.device, var.space, address, 1))
+                    offsets[i] = offset
+                    offset += 1
+            where = [o for o in offsets if o is not None]
+            if where == list(range(where[0], where[0] + len(where))):
+                self._memory_vars.append((var, slice(where[0], where[0] + len(where))))
+            else:
+                self._memory_vars.append((var, where))
         self._state_vars: list[tuple[StateVariable, int]] = []
         first = 0
         for var in self.game.variables.values():
@@ -224,7 +255,7 @@ class MameEnv(gym.Env[Any, Any]):
             self._run([(step.frames, values)], want_pixels=False)
 
     def _make_observation_space(self, first: StepResult) -> spaces.Space[Any]:
-        frame = self._observe_frame(first)
+        frame = self._observe_frame()
         if self.obs_type == "grayscale":
             frame_space = spaces.Box(0, 255, (*frame.shape[:2], 1), np.uint8)
         else:
@@ -237,6 +268,8 @@ class MameEnv(gym.Env[Any, Any]):
         for name, var in self.game.variables.items():
             low, high = var.bounds
             members[name] = spaces.Box(low, high, (1,), np.int64)
+        for derived in self.game.scenario.derived:  # computed values: no known bounds
+            members[derived.name] = spaces.Box(-np.inf, np.inf, (1,), np.float64)
         return spaces.Dict(members)
 
     def _refresh_rate(self) -> float:
@@ -264,8 +297,13 @@ class MameEnv(gym.Env[Any, Any]):
                 values[self._input_index[nudge.target]] = self._analog[nudge.target]
         return values
 
-    def _run(self, segments: list[tuple[int, list[int]]], want_pixels: bool = True) -> StepResult:
-        return self._bridge.step(segments, want_pixels=want_pixels, want_reads=True)
+    def _run(self, segments: list[tuple[int, list[int]]], want_pixels: bool = True,
+             every_frame: bool = False) -> StepResult:
+        result = self._bridge.step(segments, want_pixels=want_pixels, want_reads=True,
+                                   every_frame=every_frame)
+        if result.pixels is not None:
+            self._last_bgra, self._last_size = result.pixels, (result.height, result.width)
+        return result
 
     def _segments(self, held: tuple[str, ...]) -> list[tuple[int, list[int]]]:
         """The frames of one step: with sticky actions, the previous buttons stay held
@@ -296,45 +334,50 @@ class MameEnv(gym.Env[Any, Any]):
         spec = self.game.inputs[opponent.input]
         self._analog[opponent.input] = round(min(max(position, spec.low), spec.high))
 
-    def _variables(self, result: StepResult) -> dict[str, int]:
-        values = {var.name: var.decode(result.memory[offset:offset + var.type.size])
-                  for var, offset in self._memory_vars}
+    def _variables(self, memory: memoryview, state: tuple[float, ...]) -> dict[str, int]:
+        values = {var.name: var.decode(memory[where] if isinstance(where, slice)
+                                       else bytes(memory[o] for o in where))
+                  for var, where in self._memory_vars}
         for var, first in self._state_vars:
-            values[var.name] = var.decode(result.state[first:first + len(var.entries)])
+            values[var.name] = var.decode(state[first:first + len(var.entries)])
         return values
 
-    def _observe_frame(self, result: StepResult) -> np.ndarray:
-        assert result.pixels is not None
-        bgra = np.frombuffer(result.pixels, np.uint8).reshape(result.height, result.width, 4)
+    def _screen(self, grayscale: bool, resize: bool = True) -> np.ndarray:
+        """The last frame after the integration's crop (and obs_size), RGB or gray (H x W)."""
+        if self._last_bgra is None:
+            raise RuntimeError("no frame yet: with obs_type='ram' the env does not fetch "
+                               "frames unless render_mode='rgb_array'")
+        bgra = np.frombuffer(self._last_bgra, np.uint8).reshape(*self._last_size, 4)
         if self.game.crop is not None:
             x, y, w, h = self.game.crop
             bgra = bgra[y:y + h if h else None, x:x + w if w else None]
-        code = cv2.COLOR_BGRA2GRAY if self.obs_type == "grayscale" else cv2.COLOR_BGRA2RGB
-        frame = cv2.cvtColor(bgra, code)
-        if self.render_mode == "rgb_array":
-            self._last_rgb = frame if code == cv2.COLOR_BGRA2RGB else cv2.cvtColor(
-                bgra, cv2.COLOR_BGRA2RGB)
+        frame = cv2.cvtColor(bgra, cv2.COLOR_BGRA2GRAY if grayscale else cv2.COLOR_BGRA2RGB)
         size = self._obs_size
-        if size is not None and frame.shape[:2] != tuple(size):
+        if resize and size is not None and frame.shape[:2] != tuple(size):
             frame = cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-        if self.obs_type == "grayscale":
-            frame = frame[:, :, None]
         return frame
 
-    def _observe(self, result: StepResult, values: dict[str, int]) -> Any:
+    def _observe_frame(self) -> np.ndarray:
+        gray = self.obs_type == "grayscale"
+        if self.render_mode == "rgb_array":
+            self._last_rgb = self._screen(grayscale=False, resize=False)
+        frame = self._screen(gray)
+        return frame[:, :, None] if gray else frame
+
+    def _observe(self, memory: memoryview, values: dict[str, float]) -> Any:
         if self.obs_type == "ram":
-            if self.render_mode == "rgb_array" and result.pixels is not None:
-                self._observe_frame(result)
-            return np.frombuffer(result.memory[:self._ram_bytes], np.uint8).copy()
-        frame = self._observe_frame(result)
+            if self.render_mode == "rgb_array":
+                self._observe_frame()
+            return np.frombuffer(memory[:self._ram_bytes], np.uint8).copy()
+        frame = self._observe_frame()
         if self.obs_type != "dict":
             return frame
         obs = {"frame": frame}
         for name, value in values.items():
-            obs[name] = np.array([value], np.int64)
+            obs[name] = np.array([value], self.observation_space[name].dtype)
         return obs
 
-    def _info(self, values: dict[str, int]) -> dict[str, Any]:
+    def _info(self, values: dict[str, float]) -> dict[str, Any]:
         info: dict[str, Any] = dict(values)
         info["episode_frame_number"] = self._episode_frame
         return info
@@ -355,9 +398,10 @@ class MameEnv(gym.Env[Any, Any]):
         frames = 3 + noops * self.frameskip
         result = self._run([(frames, self._values(()))], want_pixels=self._want_pixels)
         self._episode_frame = frames
-        values = self._variables(result)
+        self._terminated = False
+        values = self.game.scenario.start(self._variables(result.memory, result.state))
         self._values_prev = values
-        return self._observe(result, values), self._info(values)
+        return self._observe(result.memory, values), self._info(values)
 
     @property
     def _want_pixels(self) -> bool:
@@ -367,16 +411,27 @@ class MameEnv(gym.Env[Any, Any]):
         if self._values_prev is None:
             raise RuntimeError("call reset() before step()")
         held = self._mapper.held(action)
-        result = self._run(self._segments(held), want_pixels=self._want_pixels)
+        scenario = self.game.scenario
+        result = self._run(self._segments(held), want_pixels=self._want_pixels,
+                           every_frame=scenario.every_frame)
         self._steps += 1
+        # Evaluate after each frame (every_frame) or once; like ALE, nothing after the
+        # first terminal frame counts (its remaining frames of the step were still run).
+        reward, terminated = 0.0, False
+        frames = result.frames or ((result.memory, result.state),)
+        values, previous, memory = self._values_prev, self._values_prev, result.memory
+        for memory, state in frames:
+            values = scenario.derive(self._variables(memory, state), previous)
+            reward += scenario.reward(values, previous)
+            terminated = scenario.done(values, previous)
+            previous = values
+            if terminated:
+                break
         self._episode_frame += self.frameskip
-        values = self._variables(result)
-        reward = self.game.scenario.reward(values, self._values_prev)
-        terminated = self.game.scenario.done(values, self._values_prev)
+        self._terminated = terminated
         truncated = self.max_episode_steps is not None and self._steps >= self.max_episode_steps
         self._values_prev = values
-        return self._observe(result, values), reward, terminated, truncated, \
-            self._info(values)
+        return self._observe(memory, values), reward, terminated, truncated, self._info(values)
 
     def render(self) -> np.ndarray | None:
         """The last frame as RGB (``rgb_array``); MAME draws its own window (``human``)."""
@@ -401,6 +456,10 @@ class MameEnv(gym.Env[Any, Any]):
             return 0
         return int(self._values_prev["lives"])
 
+    def game_over(self) -> bool:
+        """Whether the last step ended the episode (ALE's ``game_over()``)."""
+        return self._terminated
+
     def get_ram(self) -> np.ndarray:
         """The integration's RAM regions, read now."""
         data = b"".join(self._bridge.read_memory(d, s, a, n) for d, s, a, n in self.game.ram)
@@ -416,3 +475,35 @@ class MameEnv(gym.Env[Any, Any]):
     def bridge(self) -> MameBridge:
         """The MAME process behind this env (memory access, raw stepping)."""
         return self._bridge
+
+
+class AleCompat:
+    """The part of ale-py's ``ALEInterface`` that Atari wrappers call, as
+    ``env.unwrapped.ale``: Gymnasium's ``AtariPreprocessing`` and
+    Stable-Baselines3's ``AtariWrapper`` use ``lives()`` and the screen getters.
+    Screens are the observation's frame (crop and ``obs_size`` applied)."""
+
+    def __init__(self, env: MameEnv) -> None:
+        self._env = env
+
+    def lives(self) -> int:
+        return self._env.lives()
+
+    def game_over(self) -> bool:
+        return self._env.game_over()
+
+    def getRAM(self) -> np.ndarray:
+        return self._env.get_ram()
+
+    def getScreenRGB(self, screen_data: np.ndarray | None = None) -> np.ndarray:
+        return self._fill(self._env._screen(grayscale=False), screen_data)
+
+    def getScreenGrayscale(self, screen_data: np.ndarray | None = None) -> np.ndarray:
+        return self._fill(self._env._screen(grayscale=True), screen_data)
+
+    @staticmethod
+    def _fill(frame: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        if out is None:
+            return frame
+        out[...] = frame.reshape(out.shape)
+        return out

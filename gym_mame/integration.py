@@ -27,23 +27,38 @@ from gym_mame.scenario import Scenario, parse_scenario
 
 @dataclass(frozen=True)
 class MemoryVariable:
-    """``type`` bytes at ``address`` of ``device``'s ``space``, optionally masked."""
+    """``type`` decoded from the bytes at ``addresses`` of ``device``'s ``space``, in
+    that order (consecutive addresses unless data.json lists them), then ANDed with
+    ``mask`` and shifted right by ``shift``."""
 
     name: str
     device: str
     space: str
-    address: int
+    addresses: tuple[int, ...]
     type: DataType
     mask: int | None = None
+    shift: int = 0
+
+    @property
+    def address(self) -> int:
+        return self.addresses[0]
+
+    @property
+    def contiguous(self) -> bool:
+        return self.addresses == tuple(range(self.address, self.address + len(self.addresses)))
 
     def decode(self, raw: bytes | memoryview) -> int:
         value = self.type.decode(raw)
-        return value & self.mask if self.mask is not None else value
+        if self.mask is not None:
+            value &= self.mask
+        return value >> self.shift
 
     @property
     def bounds(self) -> tuple[int, int]:
         low, high = self.type.bounds
-        return (0, min(high, self.mask)) if self.mask is not None and low >= 0 else (low, high)
+        if self.mask is not None and low >= 0:
+            high = min(high, self.mask)
+        return low >> self.shift, high >> self.shift
 
 
 @dataclass(frozen=True)
@@ -152,7 +167,9 @@ class Integration:
     nudges: dict[str, Nudge]
     buttons: tuple[str, ...]
     actions: tuple[Action, ...]
+    full_actions: tuple[Action, ...] | None
     action_groups: tuple[tuple[Action, ...], ...]
+    slots: dict[str, str]  # MAME slot options, e.g. {"joyport1": "pad"}
     boot: tuple[BootStep, ...]
     start_state: Path | None
     start_state_mame: str | None
@@ -166,6 +183,16 @@ class Integration:
     @property
     def env_id(self) -> str:
         return f"Mame/{self.name}-v0"
+
+
+# ALE's 18 joystick actions in ALE's order; ``"full_actions": "ale"`` in metadata.json.
+ALE_ACTIONS: tuple[tuple[str, ...], ...] = (
+    (), ("FIRE",), ("UP",), ("RIGHT",), ("LEFT",), ("DOWN",),
+    ("UP", "RIGHT"), ("UP", "LEFT"), ("DOWN", "RIGHT"), ("DOWN", "LEFT"),
+    ("UP", "FIRE"), ("RIGHT", "FIRE"), ("LEFT", "FIRE"), ("DOWN", "FIRE"),
+    ("UP", "RIGHT", "FIRE"), ("UP", "LEFT", "FIRE"), ("DOWN", "RIGHT", "FIRE"),
+    ("DOWN", "LEFT", "FIRE"),
+)
 
 
 # -- finding folders -----------------------------------------------------------
@@ -209,7 +236,7 @@ def _parse(folder: Path) -> Integration:
     meta.only_keys(
         "machine", "title", "verified", "notes", "rom_set", "cartridge", "players", "screen",
         "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
-        "opponent", "crop", "obs_size", "render_fps",
+        "opponent", "crop", "obs_size", "render_fps", "full_actions", "slots",
     )
     machine = meta.child("machine").text()
     memory = meta.child("memory", {"device": ":maincpu", "space": "program"})
@@ -259,11 +286,20 @@ def _parse(folder: Path) -> Integration:
     else:
         raise meta.error("define \"actions\" (discrete button combinations) or "
                          "\"action_groups\"")
+    minimal_buttons = tuple(buttons_used)  # multi_binary's buttons: those of "actions"
+    full_node = meta.child("full_actions", None)
+    full_actions = None
+    if full_node.value == "ale":
+        full_node = Node([list(combo) for combo in ALE_ACTIONS], full_node.file, full_node.where)
+    if full_node.value is not None:
+        full_actions = tuple(action(c) for c in full_node.elements())
+        if not full_actions or full_actions[0].buttons:
+            raise full_node.error("the first action must be NOOP (an empty button list)")
     buttons_node = meta.child("buttons", None)
-    buttons = tuple(buttons_used)
+    buttons = minimal_buttons
     if buttons_node.value is not None:
         buttons = tuple(b.text() for b in buttons_node.elements())
-        missing = [b for b in buttons_used if b not in buttons]
+        missing = [b for b in minimal_buttons if b not in buttons]
         if missing:
             raise buttons_node.error(f"lacks buttons used by actions: {', '.join(missing)}")
 
@@ -285,6 +321,10 @@ def _parse(folder: Path) -> Integration:
     obs_size = _int_tuple(meta.child("obs_size", None), 2, "[height, width]")
     fps = meta.child("render_fps", None)
     cartridge = _cartridge(meta.child("cartridge", None))
+    slots = {name: value.text() for name, value in meta.child("slots", {}).items()}
+    for name, value in slots.items():
+        if not (name.isidentifier() and value.replace("_", "").isalnum()):
+            raise meta.error(f"slot {name!r}: {value!r} is not a MAME slot option name", "slots")
     rom_set = meta.child("rom_set", None)
     return Integration(
         name=folder.name,
@@ -302,7 +342,9 @@ def _parse(folder: Path) -> Integration:
         nudges=nudges,
         buttons=buttons,
         actions=actions,
+        full_actions=full_actions,
         action_groups=groups,
+        slots=slots,
         boot=boot,
         start_state=start_state,
         start_state_mame=str(mame_version) if mame_version is not None else None,
@@ -335,15 +377,26 @@ def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
                 raise weights_node.error(f"has {len(weights)} weights for {len(entries)} entries")
         return StateVariable(name, spec.child("device", device).text(), entries, weights,
                              source == "item")
-    spec.only_keys("address", "type", "device", "space", "mask")
-    address = spec.child("address").integer()
-    if address < 0:
-        raise spec.error("must not be negative", "address")
+    spec.only_keys("address", "type", "device", "space", "mask", "shift")
     dtype = spec.child("type").convert(DataType.parse)
+    address_node = spec.child("address")
+    if isinstance(address_node.value, list):
+        addresses = tuple(a.integer() for a in address_node.elements())
+        if len(addresses) != dtype.size:
+            raise address_node.error(f"lists {len(addresses)} addresses but type "
+                                     f"{dtype.text!r} reads {dtype.size} bytes")
+    else:
+        first = address_node.integer()
+        addresses = tuple(range(first, first + dtype.size))
+    if any(a < 0 for a in addresses):
+        raise spec.error("must not be negative", "address")
     mask = spec.child("mask", None)
+    shift = spec.child("shift", 0).integer()
+    if not 0 <= shift < 64:
+        raise spec.error("must be from 0 to 63", "shift")
     return MemoryVariable(name, spec.child("device", device).text(),
-                          spec.child("space", space).text(), address, dtype,
-                          mask.integer() if mask.value is not None else None)
+                          spec.child("space", space).text(), addresses, dtype,
+                          mask.integer() if mask.value is not None else None, shift)
 
 
 def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:

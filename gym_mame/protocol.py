@@ -28,6 +28,7 @@ STATUS_ERROR = 1
 
 STEP_WANT_PIXELS = 1
 STEP_WANT_READS = 2
+STEP_READS_EVERY_FRAME = 4
 
 READ_MEMORY = 1
 READ_STATE = 2
@@ -78,6 +79,9 @@ class StepResult:
     emulated_time: float
     memory: memoryview  # all memory reads, concatenated in configure order
     state: tuple[float, ...]
+    # With reads every frame: (memory, state) after each frame of the step, in order
+    # (the last is ``memory``, ``state``); otherwise empty.
+    frames: tuple[tuple[memoryview, tuple[float, ...]], ...]
     width: int
     height: int
     pixels: memoryview | None  # height*width*4 bytes, B, G, R, A
@@ -111,9 +115,12 @@ def configure(
 
 
 def step(segments: Sequence[tuple[int, Sequence[int]]], want_pixels: bool,
-         want_reads: bool) -> bytes:
-    """Run each ``(frames, input_values)`` segment in turn; reply after the last."""
-    flags = (STEP_WANT_PIXELS if want_pixels else 0) | (STEP_WANT_READS if want_reads else 0)
+         want_reads: bool, every_frame: bool = False) -> bytes:
+    """Run each ``(frames, input_values)`` segment in turn; reply after the last.
+
+    ``every_frame`` asks for the reads after each frame, not just the last."""
+    flags = ((STEP_WANT_PIXELS if want_pixels else 0) | (STEP_WANT_READS if want_reads else 0)
+             | (STEP_READS_EVERY_FRAME if every_frame else 0))
     parts = [struct.pack("<BBH", OP_STEP, flags, len(segments))]
     for frames, values in segments:
         parts.append(struct.pack(f"<I{len(values)}i", frames, *values))
@@ -143,16 +150,19 @@ def shutdown() -> bytes:
 
 
 def parse_step(body: memoryview, memory_bytes: int, state_count: int,
-               want_pixels: bool, want_reads: bool) -> StepResult:
-    """Split a STEP reply body (after the status byte)."""
+               want_pixels: bool, want_reads: bool, every_frame: int = 0) -> StepResult:
+    """Split a STEP reply body (after the status byte); ``every_frame`` is the number
+    of frames of a STEP that asked for reads every frame (0 if it did not)."""
     frame, emulated_time = _STEP_HEADER.unpack_from(body, 0)
     pos = _STEP_HEADER.size
     memory, state = body[0:0], ()
-    if want_reads:
+    frames = []
+    for _ in range(every_frame or (1 if want_reads else 0)):
         memory = body[pos:pos + memory_bytes]
         pos += memory_bytes
         state = struct.unpack_from(f"<{state_count}d", body, pos)
         pos += 8 * state_count
+        frames.append((memory, state))
     width = height = 0
     pixels = None
     if want_pixels:
@@ -162,4 +172,5 @@ def parse_step(body: memoryview, memory_bytes: int, state_count: int,
         pos += width * height * 4
     if pos != len(body):
         raise ValueError(f"STEP reply has {len(body)} bytes, expected {pos}")
-    return StepResult(frame, emulated_time, memory, state, width, height, pixels)
+    return StepResult(frame, emulated_time, memory, state,
+                      tuple(frames) if every_frame else (), width, height, pixels)

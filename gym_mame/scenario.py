@@ -9,6 +9,13 @@ positive result by ``reward`` and a negative one by ``penalty`` (both default
 is true when ``op(value, reference)`` is greater than 0; ``"condition"``
 ``"any"`` (default) or ``"all"`` combines them, and ``"nodes"`` nest groups.
 
+Beyond gym-retro, for rules one variable cannot express (ALE's games need
+them): ``"variables"`` derives named values from others with expressions (see
+:mod:`gym_mame.expressions`), which may use ``prev(name)``, the value at the
+previous evaluation; ``"reward": {"expression": ...}`` and
+``"done": {"expression": ...}`` add to the rules above; ``"every_frame": true``
+evaluates after every emulated frame instead of once per step, as ALE does.
+
 Scripts (gym-retro's Lua ``script`` keys) are refused: integrations are data.
 """
 
@@ -17,9 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from gym_mame.expressions import Expression, compile_expression
 from gym_mame.jsonfile import Node
 
-Values = Mapping[str, int]
+Values = Mapping[str, float]
 
 
 def _sign(value: float, _reference: float) -> float:
@@ -85,21 +93,58 @@ class DoneGroup:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """A value computed from other variables; ``initial`` is its ``prev()`` at the start."""
+
+    name: str
+    expression: Expression
+    initial: float
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """Parsed ``scenario.json``: call :meth:`reward` and :meth:`done` once per step."""
+    """Parsed ``scenario.json``.
+
+    Per episode: :meth:`start` on the first values, then for each evaluation
+    (each step, or each frame with ``every_frame``) :meth:`derive` the full
+    values from the memory variables and pass them, with the previous full
+    values, to :meth:`reward` and :meth:`done`.
+    """
 
     terms: tuple[RewardTerm, ...] = ()
     time_reward: float = 0.0
     done_group: DoneGroup = field(default_factory=lambda: DoneGroup((), (), False))
+    derived: tuple[Derived, ...] = ()
+    reward_expression: Expression | None = None
+    done_expression: Expression | None = None
+    every_frame: bool = False
+
+    def start(self, values: Values) -> dict[str, float]:
+        """Full values at the start of an episode: ``prev()`` of a derived variable is
+        its ``initial``, of any other variable its current value."""
+        previous: dict[str, float] = {**values, **{d.name: d.initial for d in self.derived}}
+        return self.derive(values, previous)
+
+    def derive(self, values: Values, previous: Values) -> dict[str, float]:
+        """``values`` plus every derived variable, computed in order."""
+        full = dict(values)
+        for d in self.derived:
+            full[d.name] = d.expression.evaluate(full, previous)
+        return full
 
     def reward(self, values: Values, previous: Values | None) -> float:
         total = self.time_reward
         for term in self.terms:
             total += term.evaluate(values, previous)
+        if self.reward_expression is not None and previous is not None:
+            total += self.reward_expression.evaluate(values, previous)
         return total
 
     def done(self, values: Values, previous: Values | None) -> bool:
-        return self.done_group.evaluate(values, previous)
+        if self.done_group.evaluate(values, previous):
+            return True
+        return bool(self.done_expression is not None and previous is not None
+                    and self.done_expression.evaluate(values, previous))
 
     @property
     def variables(self) -> set[str]:
@@ -110,6 +155,10 @@ class Scenario:
             group = stack.pop()
             names |= {t.variable for t in group.tests}
             stack += group.nodes
+        for expression in (self.reward_expression, self.done_expression,
+                           *(d.expression for d in self.derived)):
+            if expression is not None:
+                names |= expression.names
         return names
 
 
@@ -126,8 +175,8 @@ def _measure(name: str, node: Node, default_measurement: str, extra: tuple[str, 
     return Measure(name, measurement, op, node.child("reference", 0).number())
 
 
-def _done_group(node: Node) -> DoneGroup:
-    node.only_keys("variables", "nodes", "condition")
+def _done_group(node: Node, top: bool = False) -> DoneGroup:
+    node.only_keys("variables", "nodes", "condition", *(("expression",) if top else ()))
     condition = node.child("condition", "any").text()
     if condition not in ("any", "all"):
         raise node.error(f"condition must be 'any' or 'all', not {condition!r}", "condition")
@@ -149,9 +198,12 @@ def parse_scenario(root: Node, known_variables: set[str]) -> Scenario:
                              "script")
     if "rewards" in root.value:
         raise root.error("per-player 'rewards' is not supported yet; use 'reward'", "rewards")
-    root.only_keys("reward", "done")  # gym-retro's "actions" and "crop" live in metadata.json
+    # gym-retro's "actions" and "crop" live in metadata.json
+    root.only_keys("reward", "done", "variables", "every_frame")
+    derived = _derived(root.child("variables", {}), known_variables)
+    names = known_variables | {d.name for d in derived}
     reward = root.child("reward", {})
-    reward.only_keys("variables", "time")
+    reward.only_keys("variables", "time", "expression")
     terms = []
     for name, spec in reward.child("variables", {}).items():
         measure = _measure(name, spec, "delta", ("reward", "penalty"))
@@ -160,8 +212,38 @@ def parse_scenario(root: Node, known_variables: set[str]) -> Scenario:
     time_node = reward.child("time", {})
     time_node.only_keys("reward", "penalty")
     time_reward = time_node.child("reward", 0).number() - time_node.child("penalty", 0).number()
-    scenario = Scenario(tuple(terms), time_reward, _done_group(root.child("done", {})))
-    for name in sorted(scenario.variables - known_variables):
+    done = root.child("done", {})
+    scenario = Scenario(tuple(terms), time_reward, _done_group(done, top=True), derived,
+                        _expression(reward.child("expression", None), names),
+                        _expression(done.child("expression", None), names),
+                        root.child("every_frame", False).boolean())
+    for name in sorted(scenario.variables - names):
         raise root.error(f"uses variable {name!r}, which data.json does not define "
                          f"(defined: {', '.join(sorted(known_variables)) or 'none'})")
     return scenario
+
+
+def _expression(node: Node, known: set[str], known_prev: set[str] | None = None
+                ) -> Expression | None:
+    if node.value is None:
+        return None
+    return node.convert(lambda text: compile_expression(text, known, known_prev))
+
+
+def _derived(node: Node, data_variables: set[str]) -> tuple[Derived, ...]:
+    """``"variables"``: name -> expression, or ``{"expression", "initial"}``, in order."""
+    derived: list[Derived] = []
+    every = data_variables | set(node.expect(dict, "an object"))
+    for name, spec in node.items():
+        if name in data_variables:
+            raise node.error(f"{name!r} is already a data.json variable; pick another name", name)
+        known = data_variables | {d.name for d in derived}
+        if isinstance(spec.value, dict):
+            spec.only_keys("expression", "initial")
+            expression = _expression(spec.child("expression"), known, every)
+            initial = spec.child("initial", 0).number()
+        else:
+            expression, initial = _expression(spec, known, every), 0.0
+        assert expression is not None
+        derived.append(Derived(name, expression, initial))
+    return tuple(derived)

@@ -20,7 +20,7 @@ local OP_HELLO, OP_DESCRIBE, OP_CONFIGURE, OP_STEP = 1, 2, 3, 4
 local OP_SAVE_STATE, OP_LOAD_STATE, OP_READ_MEMORY, OP_WRITE_MEMORY = 5, 6, 7, 8
 local OP_SHUTDOWN = 9
 local STATUS_OK, STATUS_ERROR = 0, 1
-local STEP_WANT_PIXELS, STEP_WANT_READS = 1, 2
+local STEP_WANT_PIXELS, STEP_WANT_READS, STEP_READS_EVERY_FRAME = 1, 2, 4
 local READ_MEMORY, READ_STATE, READ_ITEM = 1, 2, 3
 
 local lua_dir = os.getenv("GYM_MAME_LUA_DIR")
@@ -67,17 +67,26 @@ local function apply_inputs(values)
   end
 end
 
+-- The configured reads, as one string: memory bytes, then state values as doubles.
+local function read_all()
+  local parts = {}
+  for _, r in ipairs(config.memory) do
+    parts[#parts + 1] = r.space:read_range(r.first, r.last, 8)
+  end
+  local values = {}
+  for i, entry in ipairs(config.state) do values[i] = entry.value end
+  if #values > 0 then
+    parts[#parts + 1] = string.pack("<" .. string.rep("d", #values), table.unpack(values))
+  end
+  return table.concat(parts)
+end
+
 local function step_reply()
   local parts = { string.pack("<I8d", frame_count, manager.machine.time:as_double()) }
-  if step.flags & STEP_WANT_READS ~= 0 then
-    for _, r in ipairs(config.memory) do
-      parts[#parts + 1] = r.space:read_range(r.first, r.last, 8)
-    end
-    local values = {}
-    for i, entry in ipairs(config.state) do values[i] = entry.value end
-    if #values > 0 then
-      parts[#parts + 1] = string.pack("<" .. string.rep("d", #values), table.unpack(values))
-    end
+  if step.flags & STEP_READS_EVERY_FRAME ~= 0 then
+    parts[#parts + 1] = table.concat(step.reads)  -- one block per frame, the last one last
+  elseif step.flags & STEP_WANT_READS ~= 0 then
+    parts[#parts + 1] = read_all()
   end
   if step.flags & STEP_WANT_PIXELS ~= 0 then
     local pixels, width, height = config.screen:pixels()
@@ -154,7 +163,7 @@ handlers[OP_STEP] = function(body, pos)
     segments[i] = { frames = fields[1], values = { table.unpack(fields, 2, n_inputs + 1) } }
   end
   if pos <= #body then error("STEP request has " .. (#body - pos + 1) .. " extra bytes") end
-  step = { flags = flags, segments = segments, index = 1, left = segments[1].frames }
+  step = { flags = flags, segments = segments, index = 1, left = segments[1].frames, reads = {} }
   apply_inputs(segments[1].values)
   return true
 end
@@ -229,6 +238,8 @@ local function on_frame()
   last_frame_number = number
   frame_count = frame_count + 1
   if not step then return end
+  -- Rules evaluated per frame (ALE's terminal conditions) need every frame's reads.
+  if step.flags & STEP_READS_EVERY_FRAME ~= 0 then step.reads[#step.reads + 1] = read_all() end
   step.left = step.left - 1
   if step.left > 0 then return end
   if step.index < #step.segments then

@@ -79,6 +79,20 @@ def test_step_runs_frames_and_returns_pixels_and_reads(a2600: MameBridge) -> Non
     assert third.pixels is None and len(third.memory) == 0
 
 
+def test_reads_every_frame_return_one_block_per_frame(a2600: MameBridge) -> None:
+    a2600.configure("", [(JOY, "P1 Button 1")],
+                    [protocol.MemoryRead(":maincpu", "program", 0x80, 128)])
+    a2600.step([(60, [0])], want_pixels=False)
+    result = a2600.step([(3, [1]), (2, [0])], want_pixels=True, every_frame=True)
+    assert len(result.frames) == 5
+    assert all(len(memory) == 128 for memory, _ in result.frames)
+    assert bytes(result.frames[-1][0]) == bytes(result.memory)
+    # The RAM moves on between frames: the blocks are not five copies of the last one.
+    assert len({bytes(memory) for memory, _ in result.frames}) > 1
+    single = a2600.step([(5, [0])], want_pixels=False)
+    assert single.frames == () and len(single.memory) == 128
+
+
 def test_memory_write_then_read(a2600: MameBridge) -> None:
     a2600.write_memory(":maincpu", "program", 0xF0, b"\x12\x34")
     assert a2600.read_memory(":maincpu", "program", 0xF0, 2) == b"\x12\x34"

@@ -101,7 +101,8 @@ def test_step_before_reset_is_an_error() -> None:
         ("grayscale", lambda o, s: o.shape == (210, 160, 1) and o.dtype == np.uint8),
         ("ram", lambda o, s: o.shape == (128,) and o[0x39] == 5),
         ("dict", lambda o, s: o["frame"].shape == (210, 160, 3) and o["lives"][0] == 5
-         and set(o) == {"frame", "score", "lives"}),
+         and set(o) == {"frame", "score_low", "score_hundreds", "lives_byte", "score", "started",
+                        "lives"}),
     ],
 )
 def test_observation_types(obs_type, check) -> None:

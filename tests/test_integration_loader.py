@@ -16,16 +16,24 @@ def test_every_bundled_integration_loads() -> None:
     for name in folders:
         game = integration.load(name)
         assert game.actions[0].name == "NOOP" and game.actions[0].buttons == ()
-        assert game.scenario.variables <= set(game.variables)
+        derived = {d.name for d in game.scenario.derived}
+        assert game.scenario.variables <= set(game.variables) | derived
 
 
 def test_breakout_definition() -> None:
     game = integration.load("a2600-breakout")
     assert [a.name for a in game.actions] == ["NOOP", "FIRE", "RIGHT", "LEFT"]
-    score = game.variables["score"]
-    assert isinstance(score, MemoryVariable) and score.address == 0xCC
-    assert score.decode(b"\x01\x23") == 123
+    assert game.full_actions is not None and len(game.full_actions) == 18
+    assert [a.name for a in game.full_actions][:7] == [
+        "NOOP", "FIRE", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT"]
+    assert game.full_actions[-1].name == "DOWNLEFTFIRE"
+    hundreds = game.variables["score_hundreds"]  # ALE reads only the low nibble
+    assert isinstance(hundreds, MemoryVariable) and hundreds.address == 0xCC
+    assert hundreds.decode(b"\x31") == 1
+    assert game.slots == {"joyport1": "pad"}
     assert game.ram == ((":maincpu", "program", 128, 128),)
+    assert game.scenario.every_frame
+    assert [d.name for d in game.scenario.derived] == ["score", "started", "lives"]
 
 
 def test_sfiii3n_action_groups_follow_mametoolkit() -> None:
@@ -80,24 +88,44 @@ def test_missing_file(integration_copy) -> None:
 @pytest.mark.parametrize(
     ("file", "change", "message"),
     [
-        ("data.json", lambda d: d["info"]["score"].update(type=">q2"),
-         "info.score.type: type '>q2'"),
-        ("data.json", lambda d: d["info"]["score"].pop("address"),
-         "info.score.address: is required but missing"),
-        ("data.json", lambda d: d["info"]["score"].update(adress=1),
-         "info.score.adress: unknown key"),
+        ("data.json", lambda d: d["info"]["score_low"].update(type=">q2"),
+         "info.score_low.type: type '>q2'"),
+        ("data.json", lambda d: d["info"]["score_low"].pop("address"),
+         "info.score_low.address: is required but missing"),
+        ("data.json", lambda d: d["info"]["score_low"].update(adress=1),
+         "info.score_low.adress: unknown key"),
+        ("data.json", lambda d: d["info"]["score_low"].update(address=[1, 2]),
+         "info.score_low.address: lists 2 addresses but type '|d1' reads 1 bytes"),
+        ("data.json", lambda d: d["info"]["score_low"].update(shift=99),
+         "info.score_low.shift: must be from 0 to 63"),
         ("metadata.json", lambda d: d.update(actions=[["FIRE"]]),
          "first action must be NOOP"),
         ("metadata.json", lambda d: d.update(actions=[[], ["JUMP"]]),
          "actions[1][0]: unknown button 'JUMP'"),
+        ("metadata.json", lambda d: d.update(full_actions=[[], ["JUMP"]]),
+         "full_actions[1][0]: unknown button 'JUMP'"),
+        ("metadata.json", lambda d: d.update(slots={"joyport1": "pad; rm"}),
+         "slots: slot 'joyport1'"),
         ("metadata.json", lambda d: d.pop("machine"), "machine: is required"),
         ("metadata.json", lambda d: d.update(crop=[0, 0, 10]), "crop: expected [x, y"),
         ("metadata.json", lambda d: d["start"]["boot"].append({"frames": 0}),
          "start.boot[3].frames: must be at least 1"),
         ("metadata.json", lambda d: d["start"]["boot"].append({"frames": 1, "press": ["X"]}),
          "'X' is not a digital input"),
-        ("scenario.json", lambda d: d["done"]["variables"].update(level={"op": "zero"}),
+        ("scenario.json", lambda d: d["done"].update(variables={"level": {"op": "zero"}}),
          "uses variable 'level', which data.json does not define"),
+        ("scenario.json", lambda d: d["done"].update(expression="started and level == 0"),
+         "done.expression: unknown variable 'level'"),
+        ("scenario.json", lambda d: d["reward"].update(expression="score -"),
+         "reward.expression: syntax error"),
+        ("scenario.json", lambda d: d["reward"].update(expression="__import__('os')"),
+         "unknown function '__import__'; use prev, min, max or abs"),
+        ("scenario.json", lambda d: d["reward"].update(expression="score.real"),
+         "Attribute is not allowed"),
+        ("scenario.json", lambda d: d["variables"].update(lives_byte="1"),
+         "variables.lives_byte: 'lives_byte' is already a data.json variable"),
+        ("scenario.json", lambda d: d["variables"].update(score="started + 1"),
+         "variables.score: unknown variable 'started'"),
     ],
 )
 def test_invalid_files_name_file_key_and_problem(integration_copy, file, change, message):
