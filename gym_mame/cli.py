@@ -5,6 +5,7 @@
     gym-mame list                 # every integration and whether it can run here
     gym-mame bench                # env speed against raw MAME speed
     gym-mame make-state pong      # rebuild an integration's start state
+    gym-mame agreement breakout   # Atari 2600 games against the Arcade Learning Environment
 
 argparse (standard library) is enough for a handful of sub-commands and adds
 no dependency; tqdm draws the progress bar (small, pure Python, ubiquitous).
@@ -157,6 +158,33 @@ def cmd_make_state(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agreement(args: argparse.Namespace) -> int:
+    """Play the same seeded random policy in ALE and gym_mame; print the comparison."""
+    from pathlib import Path
+
+    from gym_mame import agreement
+
+    games = args.games or agreement.ale_games()
+
+    def report(row: agreement.Row) -> None:
+        if row.problem:
+            print(f"{row.game:<20} cannot compare: {row.problem}", flush=True)
+            return
+        print(f"{row.game:<20} return ALE {agreement._fmt(row.ale.returns):>16} "
+              f"gym_mame {agreement._fmt(row.mame.returns):>16} | length ALE "
+              f"{agreement._fmt(row.ale.lengths):>16} gym_mame "
+              f"{agreement._fmt(row.mame.lengths):>16} | agree: "
+              f"{'yes' if row.returns_agree and row.lengths_agree else 'NO'}", flush=True)
+
+    rows = agreement.run(games, args.episodes, args.max_steps, args.seed, args.jobs, report)
+    table = agreement.markdown(rows, args.episodes, args.max_steps, args.seed)
+    print(table.rsplit("\n", 1)[-1])
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n")
+        print(f"table written to {args.markdown}")
+    return 0 if all(r.returns_agree and r.lengths_agree for r in rows) else 3
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gym-mame", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -190,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("game", help="game name or integration folder")
     state.add_argument("--rom-path")
     state.set_defaults(func=cmd_make_state)
+
+    agree = sub.add_parser("agreement", help="compare Atari 2600 games with ALE (needs ale-py)")
+    agree.add_argument("games", nargs="*", help="ALE game names (default: every a2600 game)")
+    agree.add_argument("--episodes", type=int, default=10)
+    agree.add_argument("--max-steps", type=int, default=2500, help="step cap per episode")
+    agree.add_argument("--seed", type=int, default=0)
+    agree.add_argument("--jobs", type=int, default=1, help="games compared in parallel")
+    agree.add_argument("--markdown", metavar="FILE", help="write the table to FILE")
+    agree.set_defaults(func=cmd_agreement)
     return parser
 
 

@@ -118,7 +118,7 @@ class MameEnv(gym.Env[Any, Any]):
         self._inputs = list(self.game.inputs.values())
         self._input_index = {inp.name: i for i, inp in enumerate(self._inputs)}
         self._reads = self._plan_reads()
-        self._analog = {i.name: i.initial for i in self._inputs if i.analog}
+        self._analog: dict[str, float] = {i.name: i.initial for i in self._inputs if i.analog}
         self._obs_size = obs_size or self.game.obs_size
         self._last_rgb: np.ndarray | None = None
         self._last_bgra: memoryview | None = None
@@ -285,7 +285,7 @@ class MameEnv(gym.Env[Any, Any]):
     # -- the per-step path -----------------------------------------------------
     def _values(self, held: tuple[str, ...], frames: int = 0) -> list[int]:
         """Input values for a segment of ``frames`` frames with ``held`` buttons."""
-        values = [self._analog[inp.name] if inp.analog else 0 for inp in self._inputs]
+        values = [round(self._analog[inp.name]) if inp.analog else 0 for inp in self._inputs]
         for button in held:
             nudge = self.game.nudges.get(button)
             if nudge is None:
@@ -294,8 +294,15 @@ class MameEnv(gym.Env[Any, Any]):
                 target = self.game.inputs[nudge.target]
                 position = self._analog[nudge.target] + nudge.speed * frames
                 self._analog[nudge.target] = min(max(position, target.low), target.high)
-                values[self._input_index[nudge.target]] = self._analog[nudge.target]
+                values[self._input_index[nudge.target]] = round(self._analog[nudge.target])
         return values
+
+    def _hold(self, held: tuple[str, ...], frames: int) -> list[tuple[int, list[int]]]:
+        """Segments holding ``held`` for ``frames`` frames: one per frame while a nudge
+        turns a knob, so it moves a little each frame (as ALE's paddles do)."""
+        if any(self.game.nudges[b].speed for b in held if b in self.game.nudges):
+            return [(1, self._values(held, 1)) for _ in range(frames)]
+        return [(frames, self._values(held, frames))]
 
     def _run(self, segments: list[tuple[int, list[int]]], want_pixels: bool = True,
              every_frame: bool = False) -> StepResult:
@@ -314,12 +321,9 @@ class MameEnv(gym.Env[Any, Any]):
             while sticky < self.frameskip and self.np_random.random() < p:
                 sticky += 1
         self._move_opponent()
-        segments = []
-        if sticky:
-            segments.append((sticky, self._values(self._held, sticky)))
+        segments = self._hold(self._held, sticky) if sticky else []
         if sticky < self.frameskip:
-            rest = self.frameskip - sticky
-            segments.append((rest, self._values(held, rest)))
+            segments += self._hold(held, self.frameskip - sticky)
             self._held = held
         return segments
 

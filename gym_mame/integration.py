@@ -99,11 +99,12 @@ class Input:
 
 @dataclass(frozen=True)
 class Nudge:
-    """A button that moves analog input ``target`` by ``speed`` per frame while held."""
+    """A button that moves analog input ``target`` by ``speed`` per frame while held
+    (fractions accumulate; MAME gets the rounded position)."""
 
     name: str
     target: str
-    speed: int
+    speed: float
 
 
 @dataclass(frozen=True)
@@ -405,7 +406,7 @@ def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:
     for name, spec in node.items():
         if "nudge" in spec.expect(dict, "an object"):
             spec.only_keys("nudge", "speed")
-            nudges[name] = Nudge(name, spec.child("nudge").text(), spec.child("speed").integer())
+            nudges[name] = Nudge(name, spec.child("nudge").text(), spec.child("speed").number())
             continue
         spec.only_keys("port", "field", "analog")
         analog = spec.child("analog", None)
