@@ -6,7 +6,10 @@ emulated frames per second. The env runs ``steps`` random steps at
 ``frameskip`` with RGB observations; its emulated frames per second over the
 raw figure is the share of raw speed the bridge keeps. Raw and env runs
 alternate and each figure is the median of ``repeats``, because shared machines
-are noisy. Finally the CPU use of a MAME whose agent is idle is measured.
+are noisy. For Atari 2600 games whose cartridge comes from ale-py, the same
+random steps are also timed in the Arcade Learning Environment (RGB, frameskip
+4, no sticky actions) in the same repeats. Finally the CPU use of a MAME whose
+agent is idle is measured.
 """
 
 from __future__ import annotations
@@ -68,6 +71,19 @@ def idle_cpu(env: gym.Env, seconds: float = 2.0) -> float:
     return 100.0 * (cpu() - before) / seconds
 
 
+def ale_env(game: object, frameskip: int) -> gym.Env | None:
+    """ALE's env for the same cartridge, or None (not an ale-py cartridge, or no ale-py)."""
+    cart = getattr(game, "cartridge", None)
+    if cart is None or cart.package != "ale_py":
+        return None
+    try:
+        from ale_py.env import AtariEnv
+    except ImportError:
+        return None
+    return AtariEnv(game=cart.file.removesuffix(".bin"), obs_type="rgb", frameskip=frameskip,
+                    repeat_action_probability=0.0)
+
+
 def run_benchmark(env_ids: list[str], steps: int = 1000, repeats: int = 3,
                   frameskip: int = 4, seconds: float = 20) -> list[dict[str, float]]:
     import gym_mame  # noqa: F401
@@ -76,14 +92,15 @@ def run_benchmark(env_ids: list[str], steps: int = 1000, repeats: int = 3,
     print(f"frameskip {frameskip}, RGB observations, {steps} random steps x {repeats} "
           f"repeats; raw = MAME -str {seconds:g} with no Lua")
     header = (f"{'env':<26} {'raw fps':>8} {'env fps':>8} {'steps/s':>8} "
-              f"{'ratio':>6} {'idle CPU':>8}")
+              f"{'ratio':>6} {'idle CPU':>8} {'ALE steps/s':>11} {'vs ALE':>7}")
     print(header)
     for env_id in env_ids:
         env = gym.make(env_id, frameskip=frameskip, obs_type="rgb")
         game = env.unwrapped.game
         media = dict(env.unwrapped.bridge.media)
         refresh = env.unwrapped.metadata["render_fps"] * frameskip
-        raws, fpss, spss, ratios = [], [], [], []
+        ale = ale_env(game, frameskip)
+        raws, fpss, spss, ratios, ales, vs_ale = [], [], [], [], [], []
         try:
             for i in range(repeats):
                 raw = raw_fps(game.machine, media, refresh, seconds)
@@ -92,14 +109,25 @@ def run_benchmark(env_ids: list[str], steps: int = 1000, repeats: int = 3,
                 fpss.append(fps)
                 spss.append(sps)
                 ratios.append(fps / raw)
+                if ale is not None:
+                    ales.append(env_fps(ale, steps, frameskip, seed=i)[0])
+                    vs_ale.append(sps / ales[-1])
             idle = idle_cpu(env)
         finally:
             env.close()
+            if ale is not None:
+                ale.close()
         row = {"raw_fps": statistics.median(raws), "env_fps": statistics.median(fpss),
                "steps_per_s": statistics.median(spss), "ratio": statistics.median(ratios),
                "idle_cpu_percent": idle}
+        ale_cells = f"{'-':>11} {'-':>7}"
+        if ales:
+            row["ale_steps_per_s"] = statistics.median(ales)
+            row["vs_ale"] = statistics.median(vs_ale)
+            ale_cells = f"{row['ale_steps_per_s']:>11.0f} {row['vs_ale']:>7.1%}"
         rows.append(row)
         print(f"{env_id:<26} {row['raw_fps']:>8.0f} {row['env_fps']:>8.0f} "
-              f"{row['steps_per_s']:>8.0f} {row['ratio']:>6.1%} {idle:>7.1f}%")
-    print("ratio = env emulated frames/s over raw MAME frames/s (median of pairwise ratios)")
+              f"{row['steps_per_s']:>8.0f} {row['ratio']:>6.1%} {idle:>7.1f}% {ale_cells}")
+    print("ratio = env emulated frames/s over raw MAME frames/s (median of pairwise ratios); "
+          "vs ALE = env steps/s over ALE steps/s")
     return rows
