@@ -306,7 +306,8 @@ def _parse(folder: Path) -> Integration:
 
     start = meta.child("start", {})
     start.only_keys("state", "mame_version", "boot")
-    boot = tuple(_boot_step(s, inputs) for s in start.child("boot", []).elements())
+    boot = tuple(step for s in start.child("boot", []).elements()
+                 for step in _boot_steps(s, inputs))
     state_node = start.child("state", None)
     start_state = None
     if state_node.value is not None:
@@ -425,6 +426,21 @@ def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:
             raise node.error(f"nudges {nudge.target!r}, which is not an analog input",
                              f"{name}.nudge")
     return inputs, nudges
+
+
+def _boot_steps(node: Node, inputs: dict[str, Input]) -> tuple[BootStep, ...]:
+    """A boot step, or ``{"repeat": n, "steps": [...]}``: those steps ``n`` times over
+    (e.g. pressing Select 129 times to reach a game mode)."""
+    if "repeat" not in node.expect(dict, "an object"):
+        return (_boot_step(node, inputs),)
+    node.only_keys("repeat", "steps")
+    repeat = node.child("repeat").integer()
+    if not 1 <= repeat <= 100_000:
+        raise node.error("must be from 1 to 100000", "repeat")
+    steps = tuple(step for s in node.child("steps").elements() for step in _boot_steps(s, inputs))
+    if not steps:
+        raise node.error("needs at least one step", "steps")
+    return steps * repeat
 
 
 def _boot_step(node: Node, inputs: dict[str, Input]) -> BootStep:

@@ -112,6 +112,10 @@ def test_missing_file(integration_copy) -> None:
          "start.boot[3].frames: must be at least 1"),
         ("metadata.json", lambda d: d["start"]["boot"].append({"frames": 1, "press": ["X"]}),
          "'X' is not a digital input"),
+        ("metadata.json", lambda d: d["start"]["boot"].append({"repeat": 0, "steps": []}),
+         "start.boot[3].repeat: must be from 1 to 100000"),
+        ("metadata.json", lambda d: d["start"]["boot"].append({"repeat": 2, "steps": []}),
+         "start.boot[3].steps: needs at least one step"),
         ("scenario.json", lambda d: d["done"].update(variables={"level": {"op": "zero"}}),
          "uses variable 'level', which data.json does not define"),
         ("scenario.json", lambda d: d["done"].update(expression="started and level == 0"),
@@ -135,3 +139,11 @@ def test_invalid_files_name_file_key_and_problem(integration_copy, file, change,
         integration.load(folder)
     assert file in str(info.value)
     assert message in str(info.value)
+
+
+def test_boot_repeat_expands_in_order() -> None:
+    game = integration.load("a2600-name_this_game")  # 129 Select presses reach its mode
+    selects = [step for step in game.boot if step.press == ("SELECT",)]
+    assert len(selects) == 129
+    assert game.boot[2].press == ("SELECT",) and game.boot[3].press == ()
+    assert game.boot[-1].press == ("RESET",)
