@@ -3,9 +3,16 @@
 For each Atari 2600 integration whose cartridge comes from ale-py, the same
 seeded random policy plays in ALE (``ale_py.env.AtariEnv``) and in gym_mame
 under one protocol: frameskip 4, no sticky actions, ALE's minimal action set,
-episodes cut at the same step cap. Episode ``i`` draws its actions from
-``numpy.random.default_rng(seed + i)`` in both, so the two see the same action
-sequence for as long as their games stay in step.
+episodes cut at the same step cap, and each episode opened by a random number
+(0 to ``noop_max``) of NOOP steps. Episode ``i`` draws its no-ops and actions
+from ``numpy.random.default_rng(seed + i)`` in both, so the two see the same
+action sequence for as long as their games stay in step.
+
+The no-op starts matter: ALE is deterministic, so without them every episode
+starts from one emulator state, and many games draw their enemies from a
+frame counter; gym_mame's start is a few frames off ALE's (MAME's boot timing
+and the frames a state load takes), so the two would compare two particular
+starts rather than the games.
 
 Per game it reports the mean and standard error of episode return and length
 in each, and whether they agree: the difference of means is within
@@ -87,8 +94,9 @@ def ale_games() -> list[str]:
     return games
 
 
-def play(env: Any, episodes: int, max_steps: int, seed: int) -> Sample:
-    """Run the seeded random policy for ``episodes`` episodes of at most ``max_steps``."""
+def play(env: Any, episodes: int, max_steps: int, seed: int, noop_max: int = 30) -> Sample:
+    """Run the seeded random policy for ``episodes`` episodes of at most ``max_steps``
+    (no-op starts included)."""
     sample = Sample()
     n_actions = env.action_space.n
     steps, started = 0, time.perf_counter()
@@ -96,8 +104,10 @@ def play(env: Any, episodes: int, max_steps: int, seed: int) -> Sample:
         rng = np.random.default_rng(seed + episode)
         env.reset(seed=seed + episode)
         total, length, terminated = 0.0, 0, False
+        noops = int(rng.integers(noop_max + 1))
         while not terminated and length < max_steps:
-            _, reward, terminated, _, _ = env.step(int(rng.integers(n_actions)))
+            action = 0 if length < noops else int(rng.integers(n_actions))
+            _, reward, terminated, _, _ = env.step(action)
             total += float(reward)
             length += 1
         sample.returns.append(total)
@@ -108,7 +118,8 @@ def play(env: Any, episodes: int, max_steps: int, seed: int) -> Sample:
     return sample
 
 
-def compare(game: str, episodes: int = 10, max_steps: int = 2500, seed: int = 0) -> Row:
+def compare(game: str, episodes: int = 10, max_steps: int = 2500, seed: int = 0,
+            noop_max: int = 30) -> Row:
     """Play ``game`` (ALE's name, e.g. ``"breakout"``) in both and return the comparison."""
     from ale_py.env import AtariEnv
 
@@ -127,8 +138,8 @@ def compare(game: str, episodes: int = 10, max_steps: int = 2500, seed: int = 0)
             return Row(game, Sample(), Sample(),
                        f"action sets differ: ALE {ale.get_action_meanings()}, "
                        f"gym_mame {mame.get_action_meanings()}")
-        return Row(game, play(ale, episodes, max_steps, seed),
-                   play(mame, episodes, max_steps, seed))
+        return Row(game, play(ale, episodes, max_steps, seed, noop_max),
+                   play(mame, episodes, max_steps, seed, noop_max))
     finally:
         ale.close()
         mame.close()
@@ -145,7 +156,8 @@ def markdown(rows: Sequence[Row], episodes: int, max_steps: int, seed: int) -> s
     """The table committed in the docs."""
     lines = [
         f"{episodes} episodes per game, seeded random policy (seeds {seed}..{seed + episodes - 1}),"
-        f" frameskip 4, no sticky actions, at most {max_steps} steps ({4 * max_steps} frames).",
+        f" frameskip 4, no sticky actions, 0-30 no-op steps first, at most {max_steps} steps"
+        f" ({4 * max_steps} frames).",
         "Mean ± standard error. Agree: difference within "
         f"{TOLERANCE:g} combined standard errors.",
         "",

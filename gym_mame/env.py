@@ -246,7 +246,10 @@ class MameEnv(gym.Env[Any, Any]):
 
     def run_boot_sequence(self) -> None:
         """Play the integration's ``start.boot`` steps from the current state."""
+        memory = self.game.memory
         for step in self.game.boot:
+            for address, byte in step.write:
+                self._bridge.write_memory(*memory, address, bytes([byte]))
             values = self._values(())
             for name in step.press:
                 values[self._input_index[name]] = 1

@@ -117,11 +117,13 @@ class Action:
 
 @dataclass(frozen=True)
 class BootStep:
-    """Run ``frames`` frames holding ``press`` buttons and ``set`` analog values."""
+    """Write ``write`` bytes (address, value) to the integration's memory, then run
+    ``frames`` frames holding ``press`` buttons and ``set`` analog values."""
 
     frames: int
     press: tuple[str, ...] = ()
     set: tuple[tuple[str, int], ...] = ()
+    write: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class Integration:
     players: int
     screen: str
     ram: tuple[tuple[str, str, int, int], ...]  # (device, space, start, length)
+    memory: tuple[str, str]  # default (device, space) of variables and boot writes
     inputs: dict[str, Input]
     nudges: dict[str, Nudge]
     buttons: tuple[str, ...]
@@ -340,6 +343,7 @@ def _parse(folder: Path) -> Integration:
         players=meta.child("players", 1).integer(),
         screen=meta.child("screen", "").text(),
         ram=ram,
+        memory=(default_device, default_space),
         inputs=inputs,
         nudges=nudges,
         buttons=buttons,
@@ -444,7 +448,7 @@ def _boot_steps(node: Node, inputs: dict[str, Input]) -> tuple[BootStep, ...]:
 
 
 def _boot_step(node: Node, inputs: dict[str, Input]) -> BootStep:
-    node.only_keys("frames", "press", "set")
+    node.only_keys("frames", "press", "set", "write")
     frames = node.child("frames").integer()
     if frames < 1:
         raise node.error("must be at least 1", "frames")
@@ -456,7 +460,17 @@ def _boot_step(node: Node, inputs: dict[str, Input]) -> BootStep:
     for k, _ in values:
         if k not in inputs or not inputs[k].analog:
             raise node.error(f"{k!r} is not an analog input defined under \"inputs\"", "set")
-    return BootStep(frames, press, values)
+    writes = []
+    for address, value in node.child("write", {}).items():
+        try:
+            addr = int(address, 0)
+        except ValueError:
+            raise node.error(f"{address!r} is not an address (e.g. \"0x80\")", "write") from None
+        byte = value.integer()
+        if addr < 0 or not 0 <= byte <= 255:
+            raise value.error("must be a byte (0-255) at a non-negative address")
+        writes.append((addr, byte))
+    return BootStep(frames, press, values, tuple(writes))
 
 
 def _ram_region(node: Node, device: str, space: str) -> tuple[str, str, int, int]:
