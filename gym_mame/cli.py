@@ -5,6 +5,11 @@
     gym-mame list                 # every integration and whether it can run here
     gym-mame bench                # env speed against raw MAME speed
     gym-mame make-state pong      # rebuild an integration's start state
+    gym-mame machines pong        # MAME machines matching a term, and whether their ROMs are here
+    gym-mame ports a2600 --cart breakout.bin   # a machine's input ports and fields
+    gym-mame validate pong        # play an integration briefly; check its variables
+    gym-mame record a2600-breakout --out rec/  # record a seeded play (MAME .inp + states)
+    gym-mame replay rec/          # replay it and check it ends in the same state
 
 argparse (standard library) is enough for a handful of sub-commands and adds
 no dependency; tqdm draws the progress bar (small, pure Python, ubiquitous).
@@ -21,9 +26,11 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
-from gym_mame.errors import GymMameError
+from gym_mame.errors import GymMameError, RomNotFoundError
 
 DEFAULT_ENV = "Mame/pong-v0"
+# Commands that report a missing ROM with exit code 2 (the others keep 1).
+ROM_EXIT_2 = ("machines", "ports", "validate", "record", "replay")
 
 
 def _env_id(name: str) -> str:
@@ -157,6 +164,79 @@ def cmd_make_state(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_machines(args: argparse.Namespace) -> int:
+    """Search MAME's machines by short name or description; show whether ROMs are here."""
+    from gym_mame.roms import rom_paths
+    from gym_mame.tools.machines import describe_machines, search
+
+    found = search(args.term)
+    if not found:
+        print(f"no MAME machine matches {args.term!r}")
+        return 1
+    shown = found if args.all else found[:args.limit]
+    paths = rom_paths(args.rom_path)
+    machines = describe_machines(shown, paths)
+    devices = [m for m in machines if not m.runnable]
+    machines = [m for m in machines if m.runnable]
+    rows = [("name", "ROMs", "needs", "year", "manufacturer", "description")]
+    for m in machines:
+        needs = " ".join(f"-{x}" for x in m.media)
+        desc = m.description + (f" (clone of {m.clone_of})" if m.clone_of else "")
+        rows.append((m.name, m.roms, needs, m.year, m.manufacturer[:24], desc))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        cells = [c.ljust(w) for c, w in zip(row[:5], widths, strict=True)]
+        print("  ".join([*cells, row[5]]))
+    notes = []
+    if len(shown) < len(found):
+        notes.append(f"{len(found) - len(shown)} more matches not shown (--limit N or --all)")
+    if devices:
+        notes.append(f"{len(devices)} device(s) hidden: " + ", ".join(d.name for d in devices))
+    for note in notes:
+        print(note)
+    print(f"ROM path: {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def cmd_ports(args: argparse.Namespace) -> int:
+    """Start a machine and print its input ports and fields."""
+    from pathlib import Path
+
+    from gym_mame.roms import rom_paths
+    from gym_mame.tools.ports import analog_controls, format_ports, machine_description
+
+    media = {}
+    if args.cart:
+        media["cart"] = str(Path(args.cart).resolve())
+    description = machine_description(args.machine, media, rom_paths(args.rom_path))
+    print(format_ports(description, analog_controls(args.machine)))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load an integration, play it briefly, and report what its variables did."""
+    from gym_mame.errors import IntegrationError
+    from gym_mame.integration import load
+    from gym_mame.tools.validate import format_report, validate
+
+    try:
+        game = load(args.game)
+    except IntegrationError as exc:
+        print(f"gym-mame validate: the integration does not load: {exc}", file=sys.stderr)
+        return 1
+    print(f"{game.env_id}: {game.title} (machine {game.machine}, folder {game.folder})")
+    bar = tqdm(total=args.steps, unit="step", leave=False, disable=args.quiet)
+    try:
+        report = validate(game.folder, steps=args.steps, agent=args.agent, seed=args.seed,
+                          rom_path=args.rom_path, progress=bar)
+    finally:
+        bar.close()
+    print(format_report(report))
+    if args.strict and report.warnings:
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gym-mame", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -190,6 +270,29 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("game", help="game name or integration folder")
     state.add_argument("--rom-path")
     state.set_defaults(func=cmd_make_state)
+
+    machines = sub.add_parser("machines", help="search MAME's machines; are their ROMs here?")
+    machines.add_argument("term", help="part of a short name or description, e.g. pong")
+    machines.add_argument("--limit", type=int, default=20, help="machines to check (20)")
+    machines.add_argument("--all", action="store_true", help="check every match (slower)")
+    machines.add_argument("--rom-path")
+    machines.set_defaults(func=cmd_machines)
+
+    ports = sub.add_parser("ports", help="a machine's input ports and fields")
+    ports.add_argument("machine", help="MAME machine name, e.g. pong or a2600")
+    ports.add_argument("--cart", metavar="FILE", help="cartridge file for consoles")
+    ports.add_argument("--rom-path")
+    ports.set_defaults(func=cmd_ports)
+
+    check = sub.add_parser("validate", help="play an integration briefly and check it")
+    check.add_argument("game", help="game name or integration folder")
+    check.add_argument("--steps", type=int, default=300)
+    check.add_argument("--agent", choices=["random", "noop"], default="random")
+    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings")
+    check.add_argument("--rom-path")
+    check.add_argument("--quiet", action="store_true", help="no progress bar")
+    check.set_defaults(func=cmd_validate)
     return parser
 
 
@@ -202,6 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.func(args)
+    except RomNotFoundError as exc:
+        print(f"gym-mame: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2 if args.command in ROM_EXIT_2 else 1
     except GymMameError as exc:
         print(f"gym-mame: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
