@@ -18,6 +18,7 @@ no dependency; tqdm draws the progress bar (small, pure Python, ubiquitous).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -237,6 +238,48 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    """Record a seeded play (or the keyboard, with --human) into MAME's .inp format."""
+    from gym_mame.tools.recording import record
+
+    bar = tqdm(total=args.steps, unit="step", leave=False, disable=args.quiet or args.human)
+    if args.human and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("MAME's window is open: play with MAME's keys (arrows, Ctrl = button 1, "
+              f"F3 = reset); the recording ends after {args.steps} steps.")
+    try:
+        rec = record(args.game, args.out, steps=args.steps, agent=args.agent, seed=args.seed,
+                     rom_path=args.rom_path, human=args.human, progress=bar)
+    finally:
+        bar.close()
+    info = rec.info
+    print(f"recorded {info['steps']} steps of {info['game']} ({info['agent']} agent, seed "
+          f"{info['seed']}{', episode ended' if info['terminated'] else ''}) in "
+          f"{info['seconds']:g} s to {rec.folder}")
+    print("  " + ", ".join(f"{k} = {v}" for k, v in info["variables"].items()))
+    print(f"  files: {info['inp']} (MAME input recording), start.sta, end.sta, recording.json")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a recording with MAME's -playback and check it ends where the recording did."""
+    from gym_mame.tools.recording import replay
+
+    result = replay(args.folder, rom_path=args.rom_path, inputs=args.inputs)
+    print(f"replayed {result.expected['steps']} steps of {result.expected['game']} "
+          f"(inputs from {'the .inp only' if result.inputs == 'inp' else '.inp + actions'}; "
+          f"MAME played back {result.playback_frames} frames)")
+    for name, value in result.got["variables"].items():
+        mark = "" if result.expected["variables"].get(name) == value else "   <- differs"
+        print(f"  {name} = {value}{mark}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    if result.ok:
+        print("OK: the replay ends in the recorded variables, RAM and machine state")
+        return 0
+    print("MISMATCH: " + "; ".join(result.mismatches))
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gym-mame", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -293,6 +336,26 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--rom-path")
     check.add_argument("--quiet", action="store_true", help="no progress bar")
     check.set_defaults(func=cmd_validate)
+
+    rec = sub.add_parser("record", help="record a play in MAME's input format (.inp)")
+    rec.add_argument("game", help="game name or integration folder")
+    rec.add_argument("--out", required=True, metavar="DIR", help="recording folder")
+    rec.add_argument("--steps", type=int, default=300, help="at most this many steps")
+    rec.add_argument("--agent", choices=["random", "noop"], default="random")
+    rec.add_argument("--seed", type=int, default=0)
+    rec.add_argument("--human", action="store_true",
+                     help="play yourself in MAME's window (needs a display)")
+    rec.add_argument("--rom-path")
+    rec.add_argument("--quiet", action="store_true", help="no progress bar")
+    rec.set_defaults(func=cmd_record)
+
+    rep = sub.add_parser("replay", help="replay a recording and check that it matches")
+    rep.add_argument("folder", help="a folder made by gym-mame record")
+    rep.add_argument("--inputs", choices=["auto", "inp", "actions"], default="auto",
+                     help="inp: only the .inp drives the inputs; actions: the recorded "
+                     "actions too (needed for analog inputs); auto: pick")
+    rep.add_argument("--rom-path")
+    rep.set_defaults(func=cmd_replay)
     return parser
 
 
