@@ -5,6 +5,7 @@
     gym-mame list                 # every integration and whether it can run here
     gym-mame bench                # env speed against raw MAME speed
     gym-mame make-state pong      # rebuild an integration's start state
+    gym-mame studio a2600 --cart breakout.bin   # find variables, write an integration
     gym-mame machines pong        # MAME machines matching a term, and whether their ROMs are here
     gym-mame ports a2600 --cart breakout.bin   # a machine's input ports and fields
     gym-mame validate pong        # play an integration briefly; check its variables
@@ -280,6 +281,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_studio(args: argparse.Namespace) -> int:
+    """Serve the integration studio for a machine on 127.0.0.1 until Ctrl-C."""
+    from gym_mame.studio.server import run_studio
+
+    return run_studio(args.target, cart=args.cart, port=args.port, rom_path=args.rom_path,
+                      out_dir=args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gym-mame", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -313,6 +322,16 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("game", help="game name or integration folder")
     state.add_argument("--rom-path")
     state.set_defaults(func=cmd_make_state)
+
+    studio = sub.add_parser("studio", help="web page to find variables and write an "
+                            "integration (127.0.0.1 only)")
+    studio.add_argument("target", help="MAME machine (e.g. pong, a2600) or integration")
+    studio.add_argument("--cart", metavar="FILE", help="cartridge file for the machine")
+    studio.add_argument("--port", type=int, default=8642, help="local port (0: any free one)")
+    studio.add_argument("--rom-path")
+    studio.add_argument("--out", metavar="DIR", help="where folders are written by default "
+                        "(first $GYM_MAME_INTEGRATIONS entry, else ./integrations)")
+    studio.set_defaults(func=cmd_studio)
 
     machines = sub.add_parser("machines", help="search MAME's machines; are their ROMs here?")
     machines.add_argument("term", help="part of a short name or description, e.g. pong")
