@@ -215,6 +215,13 @@ def cmd_ports(args: argparse.Namespace) -> int:
     return 0
 
 
+def _action_list(text: str) -> list[int]:
+    try:
+        return [int(a) for a in text.split(",") if a.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of action indices: {text!r}") from None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load an integration, play it briefly, and report what its variables did."""
     from gym_mame.errors import IntegrationError
@@ -230,7 +237,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     bar = tqdm(total=args.steps, unit="step", leave=False, disable=args.quiet)
     try:
         report = validate(game.folder, steps=args.steps, agent=args.agent, seed=args.seed,
-                          rom_path=args.rom_path, progress=bar)
+                          rom_path=args.rom_path, actions=args.actions, progress=bar)
     finally:
         bar.close()
     print(format_report(report))
@@ -351,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--steps", type=int, default=300)
     check.add_argument("--agent", choices=["random", "noop"], default="random")
     check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--actions", type=_action_list, metavar="I,J,...",
+                       help="scripted play: these action indices, repeated (overrides --agent)")
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings")
     check.add_argument("--rom-path")
     check.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gym_mame.env import MameEnv
+from gym_mame.errors import GymMameError
 from gym_mame.integration import Integration, load
 
 
@@ -87,6 +88,11 @@ def validate(game: str | os.PathLike[str], steps: int = 300, agent: str = "rando
             value = int(info[name])
             report.stats[name] = VariableStats(value, value, value, 0, value)
         n_actions = int(env.action_space.n) if hasattr(env.action_space, "n") else 0
+        bad = [a for a in actions or () if not 0 <= a < n_actions]
+        if bad:
+            raise GymMameError(f"action {bad[0]} does not exist: {integration.name} has "
+                               f"{n_actions} actions, 0-{n_actions - 1} "
+                               f"({', '.join(env.get_action_meanings())})")
         for i in range(steps):
             if actions:
                 action: Any = actions[i % len(actions)]
