@@ -115,6 +115,7 @@ class Search:
         self._indices: np.ndarray | None = None
         self._snapshot = snapshot
         self.steps = 0
+        self._undo: tuple[np.ndarray | None, np.ndarray] | None = None
 
     @property
     def indices(self) -> np.ndarray:
@@ -140,10 +141,19 @@ class Search:
             old, old_ok = self._decode(self._snapshot, indices)
             keep = CHANGE_OPS[op](new, old, int(operand or 0)) & old_ok
         keep &= new_ok
+        self._undo = (self._indices, self._snapshot)
         self._indices = np.flatnonzero(keep) if indices is None else indices[keep]
         self._snapshot = snapshot
         self.steps += 1
         return len(self._indices)
+
+    def undo(self) -> int:
+        """Take back the last narrowing step (one level, as a cheat finder's undo)."""
+        if self._undo is None:
+            raise ValueError("nothing to undo")
+        (self._indices, self._snapshot), self._undo = self._undo, None
+        self.steps -= 1
+        return len(self)
 
     def candidates(self, snapshot: np.ndarray, limit: int = 100) -> list[Candidate]:
         """The first ``limit`` candidates with their value in ``snapshot`` and before."""

@@ -204,6 +204,7 @@ class StudioHandler(BaseHTTPRequestHandler):
             "/api/state/load": lambda b: s.load_slot(str(b["name"])),
             "/api/search/start": self._search_start,
             "/api/search/narrow": lambda b: s.narrow(str(b["op"]), b.get("value")),
+            "/api/search/undo": lambda b: s.undo_search(),
             "/api/variables": lambda b: s.add_variable(str(b["name"]), b["spec"]),
             "/api/variables/remove": lambda b: s.remove_variable(str(b["name"])),
             "/api/scenario": lambda b: s.set_scenario(str(b["text"])),

@@ -310,9 +310,9 @@ class Session:
                 if self.running and not self.bridge.closed:
                     try:
                         self._step(frames)
-                    except GymMameError as exc:  # MAME died: stop, say so on the page
+                    except Exception as exc:  # e.g. MAME died: stop, say so on the page
                         self.running = False
-                        self.error = str(exc)
+                        self.error = f"stopped: {exc}"
                     now = time.perf_counter()
                     self._fps_window = [t for t in self._fps_window if now - t < 1.0]
                     self._fps_window += [now] * frames
@@ -380,7 +380,9 @@ class Session:
             self.history = None if slot.history is None else [list(h) for h in slot.history]
             self.previous = None
             self.episode_return = 0.0
-            self._step(1)
+            # MAME applies a load after the current frame, and the next picture or two can
+            # still be the old one (as MameEnv.reset knows): show the loaded game.
+            self._step(3)
 
     # -- search ----------------------------------------------------------------
     def _space(self, device: str, space: str) -> dict[str, Any]:
@@ -440,6 +442,13 @@ class Session:
                         else state_snapshot(self._state_of(a.device)))
             try:
                 return a.search.narrow(snapshot, op, number)
+            except ValueError as exc:
+                raise StudioError(str(exc)) from None
+
+    def undo_search(self) -> int:
+        with self.lock:
+            try:
+                return self._active_search().search.undo()
             except ValueError as exc:
                 raise StudioError(str(exc)) from None
 

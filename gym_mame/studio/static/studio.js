@@ -332,6 +332,11 @@ $("narrow-form").onsubmit = action(async () => {
   await renderResults();
   return `${$("narrow-op").value}: ${count} left`;
 });
+$("undo-button").onclick = action(async () => {
+  const count = await api("/api/search/undo");
+  await renderResults();
+  return `undo: ${count} left`;
+});
 $("variable-form").onsubmit = action(async () => {
   const name = $("var-name").value.trim();
   const entry = $("var-state").value.trim();
