@@ -348,12 +348,14 @@ class Session:
                 self.speed = float(speed)
             self.running = running
 
-    def step_frames(self, frames: int) -> None:
+    def step_frames(self, frames: int) -> int:
+        """Pause and run ``frames`` frames with the inputs held now; return the frame number."""
         if not 1 <= frames <= 100_000:
             raise StudioError("frames must be between 1 and 100000")
         with self.lock:
             self.running = False
             self._step(frames)
+            return self.frame
 
     def reset_return(self) -> None:
         with self.lock:

@@ -291,8 +291,9 @@ $("run-toggle").onclick = action(async () => {
 $("speed").onchange = action(() => api("/api/run", {
   running: $("run-toggle").textContent === "Pause", speed: Number($("speed").value) }));
 $("step-button").onclick = action(async () => {
-  await api("/api/step", { frames: Number($("step-frames").value) });
+  const frame = await api("/api/step", { frames: Number($("step-frames").value) });
   $("run-toggle").textContent = "Run";
+  return `stepped to frame ${frame}`;
 });
 $("save-state").onclick = action(async () => {
   const name = $("slot-name").value.trim();
