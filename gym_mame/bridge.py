@@ -14,6 +14,8 @@ CPU, and it exits as soon as the pipe closes, i.e. when this process dies.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
 import ctypes
 import json
 import os
@@ -25,7 +27,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,19 @@ from gym_mame.resources import lua_dir
 _POLL_SLICE_MS = 100  # how often a wait checks that MAME is still alive
 _LIVE_BRIDGES: weakref.WeakSet[MameBridge] = weakref.WeakSet()
 _PR_SET_PDEATHSIG = 1
+_EXTRA_ARGS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "gym_mame_extra_args", default=())
+
+
+@contextlib.contextmanager
+def extra_mame_args(*args: str) -> Iterator[None]:
+    """Add MAME command-line options to every bridge started inside this block,
+    including those an env starts (e.g. ``-record``/``-playback`` for input recording)."""
+    token = _EXTRA_ARGS.set((*_EXTRA_ARGS.get(), *args))
+    try:
+        yield
+    finally:
+        _EXTRA_ARGS.reset(token)
 
 
 def find_mame(mame_path: str | os.PathLike[str] | None = None) -> str:
@@ -186,7 +201,7 @@ class MameBridge:
             cmd += ["-window", "-sound", "none"]
         if not throttle:
             cmd.append("-nothrottle")
-        cmd += list(extra_args)
+        cmd += [*_EXTRA_ARGS.get(), *extra_args]
         self.command = cmd
         self._log = open(wd / "mame.log", "wb")
         self.proc = subprocess.Popen(

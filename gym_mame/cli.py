@@ -6,6 +6,12 @@
     gym-mame bench                # env speed against raw MAME speed
     gym-mame make-state pong      # rebuild an integration's start state
     gym-mame agreement breakout   # Atari 2600 games against the Arcade Learning Environment
+    gym-mame studio a2600 --cart breakout.bin   # find variables, write an integration
+    gym-mame machines pong        # MAME machines matching a term, and whether their ROMs are here
+    gym-mame ports a2600 --cart breakout.bin   # a machine's input ports and fields
+    gym-mame validate pong        # play an integration briefly; check its variables
+    gym-mame record a2600-breakout --out rec/  # record a seeded play (MAME .inp + states)
+    gym-mame replay rec/          # replay it and check it ends in the same state
 
 argparse (standard library) is enough for a handful of sub-commands and adds
 no dependency; tqdm draws the progress bar (small, pure Python, ubiquitous).
@@ -14,6 +20,7 @@ no dependency; tqdm draws the progress bar (small, pure Python, ubiquitous).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -22,9 +29,11 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
-from gym_mame.errors import GymMameError
+from gym_mame.errors import GymMameError, RomNotFoundError
 
 DEFAULT_ENV = "Mame/pong-v0"
+# Commands that report a missing ROM with exit code 2 (the others keep 1).
+ROM_EXIT_2 = ("machines", "ports", "validate", "record", "replay")
 
 
 def _env_id(name: str) -> str:
@@ -185,6 +194,136 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     return 0 if all(r.returns_agree and r.lengths_agree for r in rows) else 3
 
 
+def cmd_machines(args: argparse.Namespace) -> int:
+    """Search MAME's machines by short name or description; show whether ROMs are here."""
+    from gym_mame.roms import rom_paths
+    from gym_mame.tools.machines import describe_machines, search
+
+    found = search(args.term)
+    if not found:
+        print(f"no MAME machine matches {args.term!r}")
+        return 1
+    shown = found if args.all else found[:args.limit]
+    paths = rom_paths(args.rom_path)
+    machines = describe_machines(shown, paths)
+    devices = [m for m in machines if not m.runnable]
+    machines = [m for m in machines if m.runnable]
+    rows = [("name", "ROMs", "needs", "year", "manufacturer", "description")]
+    for m in machines:
+        needs = " ".join(f"-{x}" for x in m.media)
+        desc = m.description + (f" (clone of {m.clone_of})" if m.clone_of else "")
+        rows.append((m.name, m.roms, needs, m.year, m.manufacturer[:24], desc))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        cells = [c.ljust(w) for c, w in zip(row[:5], widths, strict=True)]
+        print("  ".join([*cells, row[5]]))
+    notes = []
+    if len(shown) < len(found):
+        notes.append(f"{len(found) - len(shown)} more matches not shown (--limit N or --all)")
+    if devices:
+        notes.append(f"{len(devices)} device(s) hidden: " + ", ".join(d.name for d in devices))
+    for note in notes:
+        print(note)
+    print(f"ROM path: {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def cmd_ports(args: argparse.Namespace) -> int:
+    """Start a machine and print its input ports and fields."""
+    from pathlib import Path
+
+    from gym_mame.roms import rom_paths
+    from gym_mame.tools.ports import analog_controls, format_ports, machine_description
+
+    media = {}
+    if args.cart:
+        media["cart"] = str(Path(args.cart).resolve())
+    description = machine_description(args.machine, media, rom_paths(args.rom_path))
+    print(format_ports(description, analog_controls(args.machine)))
+    return 0
+
+
+def _action_list(text: str) -> list[int]:
+    try:
+        return [int(a) for a in text.split(",") if a.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of action indices: {text!r}") from None
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load an integration, play it briefly, and report what its variables did."""
+    from gym_mame.errors import IntegrationError
+    from gym_mame.integration import load
+    from gym_mame.tools.validate import format_report, validate
+
+    try:
+        game = load(args.game)
+    except IntegrationError as exc:
+        print(f"gym-mame validate: the integration does not load: {exc}", file=sys.stderr)
+        return 1
+    print(f"{game.env_id}: {game.title} (machine {game.machine}, folder {game.folder})")
+    bar = tqdm(total=args.steps, unit="step", leave=False, disable=args.quiet)
+    try:
+        report = validate(game.folder, steps=args.steps, agent=args.agent, seed=args.seed,
+                          rom_path=args.rom_path, actions=args.actions, progress=bar)
+    finally:
+        bar.close()
+    print(format_report(report))
+    if args.strict and report.warnings:
+        return 1
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Record a seeded play (or the keyboard, with --human) into MAME's .inp format."""
+    from gym_mame.tools.recording import record
+
+    bar = tqdm(total=args.steps, unit="step", leave=False, disable=args.quiet or args.human)
+    if args.human and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("MAME's window is open: play with MAME's keys (arrows, Ctrl = button 1, "
+              f"F3 = reset); the recording ends after {args.steps} steps.")
+    try:
+        rec = record(args.game, args.out, steps=args.steps, agent=args.agent, seed=args.seed,
+                     rom_path=args.rom_path, human=args.human, progress=bar)
+    finally:
+        bar.close()
+    info = rec.info
+    print(f"recorded {info['steps']} steps of {info['game']} ({info['agent']} agent, seed "
+          f"{info['seed']}{', episode ended' if info['terminated'] else ''}) in "
+          f"{info['seconds']:g} s to {rec.folder}")
+    print("  " + ", ".join(f"{k} = {v}" for k, v in info["variables"].items()))
+    print(f"  files: {info['inp']} (MAME input recording), start.sta, end.sta, recording.json")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a recording with MAME's -playback and check it ends where the recording did."""
+    from gym_mame.tools.recording import replay
+
+    result = replay(args.folder, rom_path=args.rom_path, inputs=args.inputs)
+    print(f"replayed {result.expected['steps']} steps of {result.expected['game']} "
+          f"(inputs from {'the .inp only' if result.inputs == 'inp' else '.inp + actions'}; "
+          f"MAME played back {result.playback_frames} frames)")
+    for name, value in result.got["variables"].items():
+        mark = "" if result.expected["variables"].get(name) == value else "   <- differs"
+        print(f"  {name} = {value}{mark}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    if result.ok:
+        print("OK: the replay ends in the recorded variables, RAM and machine state")
+        return 0
+    print("MISMATCH: " + "; ".join(result.mismatches))
+    return 1
+
+
+def cmd_studio(args: argparse.Namespace) -> int:
+    """Serve the integration studio for a machine on 127.0.0.1 until Ctrl-C."""
+    from gym_mame.studio.server import run_studio
+
+    return run_studio(args.target, cart=args.cart, port=args.port, rom_path=args.rom_path,
+                      out_dir=args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gym-mame", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -227,6 +366,61 @@ def build_parser() -> argparse.ArgumentParser:
     agree.add_argument("--jobs", type=int, default=1, help="games compared in parallel")
     agree.add_argument("--markdown", metavar="FILE", help="write the table to FILE")
     agree.set_defaults(func=cmd_agreement)
+
+    studio = sub.add_parser("studio", help="web page to find variables and write an "
+                            "integration (127.0.0.1 only)")
+    studio.add_argument("target", help="MAME machine (e.g. pong, a2600) or integration")
+    studio.add_argument("--cart", metavar="FILE", help="cartridge file for the machine")
+    studio.add_argument("--port", type=int, default=8642, help="local port (0: any free one)")
+    studio.add_argument("--rom-path")
+    studio.add_argument("--out", metavar="DIR", help="where folders are written by default "
+                        "(first $GYM_MAME_INTEGRATIONS entry, else ./integrations)")
+    studio.set_defaults(func=cmd_studio)
+
+    machines = sub.add_parser("machines", help="search MAME's machines; are their ROMs here?")
+    machines.add_argument("term", help="part of a short name or description, e.g. pong")
+    machines.add_argument("--limit", type=int, default=20, help="machines to check (20)")
+    machines.add_argument("--all", action="store_true", help="check every match (slower)")
+    machines.add_argument("--rom-path")
+    machines.set_defaults(func=cmd_machines)
+
+    ports = sub.add_parser("ports", help="a machine's input ports and fields")
+    ports.add_argument("machine", help="MAME machine name, e.g. pong or a2600")
+    ports.add_argument("--cart", metavar="FILE", help="cartridge file for consoles")
+    ports.add_argument("--rom-path")
+    ports.set_defaults(func=cmd_ports)
+
+    check = sub.add_parser("validate", help="play an integration briefly and check it")
+    check.add_argument("game", help="game name or integration folder")
+    check.add_argument("--steps", type=int, default=300)
+    check.add_argument("--agent", choices=["random", "noop"], default="random")
+    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--actions", type=_action_list, metavar="I,J,...",
+                       help="scripted play: these action indices, repeated (overrides --agent)")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings")
+    check.add_argument("--rom-path")
+    check.add_argument("--quiet", action="store_true", help="no progress bar")
+    check.set_defaults(func=cmd_validate)
+
+    rec = sub.add_parser("record", help="record a play in MAME's input format (.inp)")
+    rec.add_argument("game", help="game name or integration folder")
+    rec.add_argument("--out", required=True, metavar="DIR", help="recording folder")
+    rec.add_argument("--steps", type=int, default=300, help="at most this many steps")
+    rec.add_argument("--agent", choices=["random", "noop"], default="random")
+    rec.add_argument("--seed", type=int, default=0)
+    rec.add_argument("--human", action="store_true",
+                     help="play yourself in MAME's window (needs a display)")
+    rec.add_argument("--rom-path")
+    rec.add_argument("--quiet", action="store_true", help="no progress bar")
+    rec.set_defaults(func=cmd_record)
+
+    rep = sub.add_parser("replay", help="replay a recording and check that it matches")
+    rep.add_argument("folder", help="a folder made by gym-mame record")
+    rep.add_argument("--inputs", choices=["auto", "inp", "actions"], default="auto",
+                     help="inp: only the .inp drives the inputs; actions: the recorded "
+                     "actions too (needed for analog inputs); auto: pick")
+    rep.add_argument("--rom-path")
+    rep.set_defaults(func=cmd_replay)
     return parser
 
 
@@ -239,6 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.func(args)
+    except RomNotFoundError as exc:
+        print(f"gym-mame: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2 if args.command in ROM_EXIT_2 else 1
     except GymMameError as exc:
         print(f"gym-mame: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

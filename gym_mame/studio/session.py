@@ -1,0 +1,673 @@
+"""One MAME machine under the studio's control.
+
+Everything that touches MAME goes through :attr:`Session.lock`: the bridge
+is a single request/reply channel and is not thread-safe, while the web server
+answers each request on its own thread and a runner thread steps the machine
+in real time. Handlers take the lock for one short operation; the runner takes
+it for one step at a time, so a search or a save waits at most one frame.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from gym_mame import integration as integrations
+from gym_mame.bridge import MameBridge
+from gym_mame.datatypes import DataType
+from gym_mame.errors import BridgeError, GymMameError, IntegrationError
+from gym_mame.integration import Integration, MemoryVariable, StateVariable, Variable
+from gym_mame.jsonfile import Node
+from gym_mame.protocol import ItemRead, MemoryRead, StateRead, StepResult
+from gym_mame.roms import find_cartridge, rom_paths
+from gym_mame.scenario import Scenario, parse_scenario
+from gym_mame.studio import inputs as studio_inputs
+from gym_mame.studio.search import (
+    Search,
+    bytes_snapshot,
+    memory_search,
+    search_type,
+    state_search,
+    state_snapshot,
+)
+
+MAX_SEARCH_BYTES = 16 << 20  # one read; larger spaces are searched a range at a time
+MAX_STATE_ENTRIES = 4096  # state entries read each frame for state searches
+MACHINE_NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # MAME's short names; never an option
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+SLOT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+DEFAULT_SCENARIO = {"reward": {"variables": {}}, "done": {"variables": {}}}
+
+
+class StudioError(GymMameError):
+    """A request the studio cannot do; the message is shown on the page as is."""
+
+
+@dataclass
+class Slot:
+    """A save state, and the inputs since power-on that led to it (None: unknown)."""
+
+    name: str
+    history: list[list[Any]] | None
+    frame: int
+
+
+@dataclass
+class ActiveSearch:
+    kind: str  # "memory" or "state"
+    search: Search
+    device: str
+    space: str = ""
+    start: int = 0
+    length: int = 0
+    type: str = ""
+    entries: list[str] = field(default_factory=list)
+
+
+def _int(value: Any, what: str) -> int:
+    """An integer from JSON: a number or a string such as "0xCC"."""
+    if isinstance(value, bool):
+        raise StudioError(f"{what}: expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip(), 0)
+    except ValueError:
+        raise StudioError(f"{what}: expected an integer (e.g. 204 or 0xCC), "
+                          f"got {value!r}") from None
+
+
+class Session:
+    """A running machine: stepping, inputs, states, search, variables and scenario.
+
+    Args:
+        target: a MAME machine name (``"pong"``, ``"a2600"``) or an integration
+            (name or folder) to start from.
+        cart: a cartridge file (``-cart``) for a bare machine, or to replace an
+            integration's.
+        rom_path: ROM folders, as for :class:`gym_mame.MameEnv`.
+        mame_path: the MAME executable.
+    """
+
+    def __init__(self, target: str, cart: str | None = None,
+                 rom_path: str | Sequence[str] | None = None,
+                 mame_path: str | None = None, timeout: float = 30.0) -> None:
+        self.lock = threading.RLock()
+        self.new_frame = threading.Condition(self.lock)
+        self.target = target
+        self.game = self._find_integration(target)
+        self.machine = self.game.machine if self.game else target
+        if self.game is None and not MACHINE_NAME.match(target):
+            raise StudioError(f"{target!r} is neither an integration nor a MAME machine name "
+                              "(lower-case letters, digits and _, e.g. pong or a2600)")
+        paths = rom_paths(rom_path)
+        self.media: dict[str, str] = {}
+        self.cartridge: dict[str, Any] | None = None
+        if cart:
+            cart_path = Path(cart).expanduser().resolve()
+            if not cart_path.is_file():
+                raise StudioError(f"cartridge file {cart} does not exist")
+            self.media["cart"] = str(cart_path)
+            self.cartridge = _cartridge_entry(cart_path)
+        elif self.game is not None and self.game.cartridge is not None:
+            c = self.game.cartridge
+            self.media[c.slot] = str(find_cartridge(c, paths))
+            self.cartridge = {k: v for k, v in (("slot", c.slot), ("file", c.file),
+                                                ("md5", c.md5), ("package", c.package))
+                              if v is not None}
+        self.bridge = MameBridge(self.machine, media=self.media, rom_paths=paths,
+                                 mame_path=mame_path, timeout=timeout)
+        self.error = ""  # why the runner stopped, if MAME failed under it
+        try:
+            with self.lock:
+                self.description = self.bridge.describe()
+                self._setup()
+        except BaseException:
+            self.bridge.close()
+            raise
+        self._runner = threading.Thread(target=self._run, name="studio-runner", daemon=True)
+        self._stop = threading.Event()
+        self._runner.start()
+
+    # -- set-up ----------------------------------------------------------------
+    @staticmethod
+    def _find_integration(target: str) -> Integration | None:
+        if (Path(target) / "metadata.json").is_file() \
+                or target in integrations.find_folders():
+            return integrations.load(target)
+        return None
+
+    def _setup(self) -> None:
+        d = self.description
+        self.mame_version = str(d["mame_version"]).split()[0]
+        known = studio_inputs.from_integration(self.game) if self.game else {}
+        self.inputs = studio_inputs.from_description(d, known)
+        self.keymap = studio_inputs.default_keymap(self.inputs)
+        self.screen = self.game.screen if self.game and self.game.screen else ""
+        self.refresh = next((float(s["refresh"]) for s in d["screens"]
+                             if s["tag"] == self.screen or not self.screen), 60.0)
+        # Inputs the bridge sets each frame: the integration's (so that its analog
+        # values hold from power-on, as the env's boot does) and then every mapped one.
+        self.active: list[str] = [n for n in known if known[n].kind != "nudge"]
+        self.analog = {n: i.initial for n, i in self.inputs.items() if i.kind == "analog"}
+        self.held: tuple[str, ...] = ()
+        self.variables: dict[str, Variable] = dict(self.game.variables) if self.game else {}
+        self.variable_specs: dict[str, Any] = {}
+        if self.game:
+            raw = json.loads((self.game.folder / "data.json").read_text())
+            self.variable_specs = dict(raw.get("info", {}))
+            self.scenario_text = (self.game.folder / "scenario.json").read_text()
+            self.scenario: Scenario | None = self.game.scenario
+            self.metadata_base = json.loads((self.game.folder / "metadata.json").read_text())
+        else:
+            self.scenario_text = json.dumps(DEFAULT_SCENARIO, indent=2)
+            self.scenario = parse_scenario(Node(DEFAULT_SCENARIO, Path("scenario.json")),
+                                           set())
+            self.metadata_base = {}
+        self.state_entries = [(dev["tag"], name) for dev in d["devices"]
+                              for name in dev.get("state", [])][:MAX_STATE_ENTRIES]
+        self.running = False
+        self.speed = 1.0
+        self.frame = 0
+        self.seq = 0
+        self.pixels: tuple[int, int, bytes] | None = None
+        self._encoded: dict[str, tuple[int, bytes]] = {}
+        self.values: dict[str, int] = {}
+        self.previous: dict[str, int] | None = None
+        self.last_reward = 0.0
+        self.episode_return = 0.0
+        self.done = False
+        self.state_values = np.zeros(0)
+        self.history: list[list[Any]] | None = []
+        self.slots: dict[str, Slot] = {}
+        self.search: ActiveSearch | None = None
+        self.emulated_fps = 0.0
+        self._fps_window: list[float] = []
+        self._configure()
+        if self.game is not None:
+            self._start_integration()
+        self._step(1)
+
+    def _start_integration(self) -> None:
+        """Begin where the integration's episodes begin: its start state, or its boot."""
+        assert self.game is not None
+        boot = [[s.frames, sorted(s.press), sorted(s.set)] for s in self.game.boot]
+        shipped = self.game.start_state
+        if shipped is not None and shipped.is_file() \
+                and self.game.start_state_mame in (None, self.mame_version):
+            target = self.bridge.state_path("studio-start")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shipped, target)
+            self.bridge.load_state("studio-start")
+            self.history = boot if boot else None  # the state is what the boot makes
+            return
+        for frames, press, values in boot:
+            for name, value in values:
+                self.analog[name] = value
+            self._step(frames, held=tuple(press), want_pixels=False)
+
+    def _reads(self, with_state: bool) -> list[MemoryRead | StateRead | ItemRead]:
+        reads: list[MemoryRead | StateRead | ItemRead] = []
+        for var in self.variables.values():
+            if isinstance(var, MemoryVariable):
+                reads.append(MemoryRead(var.device, var.space, var.address, var.type.size))
+            else:
+                kind = ItemRead if var.items else StateRead
+                reads += [kind(var.device, e) for e in var.entries]
+        if with_state:
+            reads += [StateRead(dev, name) for dev, name in self.state_entries]
+        return reads
+
+    def _configure(self) -> None:
+        """Tell the bridge which inputs each step sets and what it reads back."""
+        fields = [(self.inputs[n].port, self.inputs[n].field) for n in self.active]
+        try:
+            self.bridge.configure(self.screen, fields, self._reads(True))
+        except BridgeError:
+            # A state entry that cannot be read must not cost the rest: drop state search.
+            self.state_entries = []
+            self.bridge.configure(self.screen, fields, self._reads(False))
+
+    # -- stepping --------------------------------------------------------------
+    def _input_values(self, held: tuple[str, ...], frames: int) -> list[int]:
+        for name in held:
+            spec = self.inputs.get(name)
+            if spec is not None and spec.kind == "nudge":
+                target = self.inputs[spec.target]
+                moved = self.analog[spec.target] + spec.speed * frames
+                self.analog[spec.target] = min(max(moved, target.low), target.high)
+        values = []
+        for name in self.active:
+            spec = self.inputs[name]
+            values.append(self.analog[name] if spec.kind == "analog" else int(name in held))
+        return values
+
+    def _record(self, frames: int, held: tuple[str, ...]) -> None:
+        """Append to the input history since power-on (a boot sequence in the making)."""
+        if self.history is None:
+            return
+        press = sorted(n for n in held if self.inputs[n].kind == "digital")
+        values = sorted((n, self.analog[n]) for n in self.active
+                        if self.inputs[n].kind == "analog")
+        if self.history and self.history[-1][1:] == [press, values]:
+            self.history[-1][0] += frames
+        else:
+            self.history.append([frames, press, values])
+
+    def _step(self, frames: int, held: tuple[str, ...] | None = None,
+              want_pixels: bool = True) -> StepResult:
+        held = self.held if held is None else held
+        values = self._input_values(held, frames)
+        self._record(frames, held)
+        result = self.bridge.step([(frames, values)], want_pixels=want_pixels)
+        self.frame = result.frame
+        self._absorb(result)
+        return result
+
+    def _absorb(self, result: StepResult) -> None:
+        offset, first = 0, 0
+        values: dict[str, int] = {}
+        for var in self.variables.values():
+            if isinstance(var, MemoryVariable):
+                values[var.name] = var.decode(result.memory[offset:offset + var.type.size])
+                offset += var.type.size
+            else:
+                count = len(var.entries)
+                values[var.name] = var.decode(result.state[first:first + count])
+                first += count
+        self.state_values = np.asarray(result.state[first:], dtype=np.float64)
+        if self.scenario is not None:
+            try:
+                self.last_reward = self.scenario.reward(values, self.previous)
+                self.done = self.scenario.done(values, self.previous)
+            except KeyError:  # a variable the scenario needs was just removed
+                self.last_reward, self.done = 0.0, False
+            self.episode_return += self.last_reward
+        self.previous, self.values = values, values
+        if result.pixels is not None:
+            self.pixels = (result.width, result.height, bytes(result.pixels))
+            self.seq += 1
+            self.new_frame.notify_all()
+
+    def _run(self) -> None:
+        """The runner thread: play in real time (times ``speed``) while not paused."""
+        while not self._stop.is_set():
+            frames = max(1, int(self.speed))
+            period = frames / (self.refresh * self.speed)
+            started = time.perf_counter()
+            with self.lock:
+                if self.running and not self.bridge.closed:
+                    try:
+                        self._step(frames)
+                    except Exception as exc:  # e.g. MAME died: stop, say so on the page
+                        self.running = False
+                        self.error = f"stopped: {exc}"
+                    now = time.perf_counter()
+                    self._fps_window = [t for t in self._fps_window if now - t < 1.0]
+                    self._fps_window += [now] * frames
+                    self.emulated_fps = float(len(self._fps_window))
+            # Sleep outside the lock, so page requests get in between frames.
+            time.sleep(max(0.001, period - (time.perf_counter() - started)))
+
+    # -- operations for the page -----------------------------------------------
+    def set_held(self, names: Sequence[str]) -> None:
+        with self.lock:
+            unknown = [n for n in names if n not in self.inputs]
+            if unknown:
+                raise StudioError(f"unknown input(s): {', '.join(unknown)}")
+            analog = [n for n in names if self.inputs[n].kind == "analog"]
+            if analog:
+                raise StudioError(f"{', '.join(analog)} is analog: hold a nudge button for it")
+            missing = []
+            for n in names:
+                spec = self.inputs[n]
+                target = spec.target if spec.kind == "nudge" else n
+                if target not in self.active:
+                    missing.append(target)
+            if missing:
+                self.active += sorted(set(missing))
+                self._configure()
+            self.held = tuple(sorted(set(names)))
+
+    def set_running(self, running: bool, speed: float | None = None) -> None:
+        with self.lock:
+            if speed is not None:
+                if not 0.05 <= speed <= 16:
+                    raise StudioError("speed must be between 0.05 and 16 times real time")
+                self.speed = float(speed)
+            self.running = running
+
+    def step_frames(self, frames: int) -> int:
+        """Pause and run ``frames`` frames with the inputs held now; return the frame number."""
+        if not 1 <= frames <= 100_000:
+            raise StudioError("frames must be between 1 and 100000")
+        with self.lock:
+            self.running = False
+            self._step(frames)
+            return self.frame
+
+    def reset_return(self) -> None:
+        with self.lock:
+            self.episode_return = 0.0
+            self.previous = None
+
+    def save_slot(self, name: str) -> None:
+        if not SLOT_NAME.match(name):
+            raise StudioError("a state name is 1-32 letters, digits, - or _")
+        with self.lock:
+            history = None if self.history is None else [list(h) for h in self.history]
+            self.bridge.save_state(f"studio-{name}")
+            self._step(1)  # MAME writes the state at the end of the current frame
+            if not self.bridge.state_path(f"studio-{name}").is_file():
+                raise StudioError(f"MAME did not write the state {name!r}")
+            self.slots[name] = Slot(name, history, self.frame)
+
+    def load_slot(self, name: str) -> None:
+        with self.lock:
+            slot = self.slots.get(name)
+            if slot is None:
+                raise StudioError(f"no saved state {name!r}; save one first")
+            self.bridge.load_state(f"studio-{name}")
+            self.history = None if slot.history is None else [list(h) for h in slot.history]
+            self.previous = None
+            self.episode_return = 0.0
+            # MAME applies a load after the current frame, and the next picture or two can
+            # still be the old one (as MameEnv.reset knows): show the loaded game.
+            self._step(3)
+
+    # -- search ----------------------------------------------------------------
+    def _space(self, device: str, space: str) -> dict[str, Any]:
+        for dev in self.description["devices"]:
+            if dev["tag"] == device:
+                for s in dev["spaces"]:
+                    if s["name"] == space:
+                        return s
+                names = ", ".join(s["name"] for s in dev["spaces"]) or "none"
+                raise StudioError(f"device {device} has no address space {space!r} "
+                                  f"(it has: {names})")
+        raise StudioError(f"no device {device!r} with memory on this machine")
+
+    def _memory_snapshot(self, a: ActiveSearch) -> np.ndarray:
+        return bytes_snapshot(self.bridge.read_memory(a.device, a.space, a.start, a.length))
+
+    def start_memory_search(self, device: str, space: str, start: Any, length: Any,
+                            type_text: str) -> int:
+        first, count = _int(start, "start"), _int(length, "length")
+        try:
+            dtype = search_type(str(type_text))
+        except ValueError as exc:
+            raise StudioError(str(exc)) from None
+        with self.lock:
+            info = self._space(device, space)
+            mask = int(info.get("address_mask") or 0xFFFFFFFF)
+            if first < 0 or first > mask:
+                raise StudioError(f"start {first:#x} is outside the space (0 to {mask:#x})")
+            if count < dtype.size or count > MAX_SEARCH_BYTES:
+                raise StudioError(f"length must be {dtype.size} to {MAX_SEARCH_BYTES} bytes; "
+                                  "search a large space one range at a time")
+            count = min(count, mask - first + 1)
+            a = ActiveSearch("memory", memory_search(b"", dtype), device, space, first,
+                             count, dtype.text)
+            a.search = memory_search(self._memory_snapshot(a).copy(), dtype)
+            self.search = a
+            return len(a.search)
+
+    def start_state_search(self, device: str) -> int:
+        with self.lock:
+            entries = [n for d, n in self.state_entries if d == device]
+            if not entries:
+                raise StudioError(f"device {device!r} has no state entries to search")
+            self.search = ActiveSearch("state", state_search(self._state_of(device)), device,
+                                       entries=entries)
+            return len(self.search.search)
+
+    def _state_of(self, device: str) -> np.ndarray:
+        keep = [i for i, (d, _) in enumerate(self.state_entries) if d == device]
+        return self.state_values[keep] if len(self.state_values) else np.zeros(len(keep))
+
+    def narrow(self, op: str, operand: Any = None) -> int:
+        number = None if operand in (None, "") else _int(operand, "value")
+        with self.lock:
+            a = self._active_search()
+            snapshot = (self._memory_snapshot(a) if a.kind == "memory"
+                        else state_snapshot(self._state_of(a.device)))
+            try:
+                return a.search.narrow(snapshot, op, number)
+            except ValueError as exc:
+                raise StudioError(str(exc)) from None
+
+    def undo_search(self) -> int:
+        with self.lock:
+            try:
+                return self._active_search().search.undo()
+            except ValueError as exc:
+                raise StudioError(str(exc)) from None
+
+    def _active_search(self) -> ActiveSearch:
+        if self.search is None:
+            raise StudioError("no search yet: start one first")
+        return self.search
+
+    def search_results(self, limit: int = 100) -> dict[str, Any]:
+        with self.lock:
+            if self.search is None:
+                return {"active": False}
+            a = self.search
+            snapshot = (self._memory_snapshot(a) if a.kind == "memory"
+                        else state_snapshot(self._state_of(a.device)))
+            rows = []
+            for c in a.search.candidates(snapshot, limit):
+                where: dict[str, Any] = ({"address": a.start + c.index} if a.kind == "memory"
+                                         else {"entry": a.entries[c.index]})
+                rows.append({**where, "value": c.value, "previous": c.previous})
+            return {"active": True, "kind": a.kind, "device": a.device, "space": a.space,
+                    "type": a.type, "count": len(a.search), "steps": a.search.steps,
+                    "results": rows}
+
+    # -- variables and scenario ------------------------------------------------
+    def add_variable(self, name: str, spec: dict[str, Any]) -> None:
+        if not NAME.match(str(name)):
+            raise StudioError("a variable name is a letter or _ then letters, digits or _")
+        variable, clean = self._parse_variable(name, spec)
+        with self.lock:
+            old = (self.variables.get(name), self.variable_specs.get(name))
+            self.variables[name], self.variable_specs[name] = variable, clean
+            try:
+                self._configure()
+                self._step(1) if not self.running else None
+            except BridgeError as exc:
+                if old[0] is None:
+                    del self.variables[name], self.variable_specs[name]
+                else:
+                    self.variables[name], self.variable_specs[name] = old  # type: ignore
+                self._configure()
+                raise StudioError(f"MAME cannot read {name}: {exc}") from None
+
+    def _parse_variable(self, name: str, spec: dict[str, Any]) -> tuple[Variable, dict]:
+        if not isinstance(spec, dict):
+            raise StudioError("a variable is an object, as in data.json")
+        default_device, default_space = ":maincpu", "program"
+        memory = self.metadata_base.get("memory", {})
+        default_device = memory.get("device", default_device)
+        default_space = memory.get("space", default_space)
+        if "state" in spec:
+            entries = spec["state"]
+            entries = [entries] if isinstance(entries, str) else list(entries)
+            if not entries or not all(isinstance(e, str) for e in entries):
+                raise StudioError("state: a list of state entry names")
+            device = str(spec.get("device", default_device))
+            known = {n for d, n in self.state_entries if d == device}
+            unknown = [e for e in entries if e not in known]
+            if unknown and self.state_entries:
+                raise StudioError(f"device {device} has no state entry {unknown[0]!r}")
+            weights = spec.get("weights") or ([1 << i for i in range(len(entries))]
+                                              if len(entries) > 1 else [1])
+            weights = [_int(w, "weights") for w in weights]
+            if len(weights) != len(entries):
+                raise StudioError(f"{len(weights)} weights for {len(entries)} entries")
+            clean: dict[str, Any] = {"state": entries if len(entries) > 1 else entries[0]}
+            if len(entries) > 1:
+                clean["weights"] = weights
+            if device != default_device:
+                clean["device"] = device
+            return StateVariable(name, device, tuple(entries), tuple(weights)), clean
+        address = _int(spec.get("address"), "address")
+        try:
+            dtype = DataType.parse(spec.get("type", "|u1"))
+        except ValueError as exc:
+            raise StudioError(str(exc)) from None
+        device = str(spec.get("device", default_device))
+        space = str(spec.get("space", default_space))
+        info = self._space(device, space)
+        mask = int(info.get("address_mask") or 0xFFFFFFFF)
+        if not 0 <= address <= mask:
+            raise StudioError(f"address {address:#x} is outside {device} {space} "
+                              f"(0 to {mask:#x})")
+        value_mask = spec.get("mask")
+        clean = {"address": address, "type": dtype.text}
+        if device != default_device:
+            clean["device"] = device
+        if space != default_space:
+            clean["space"] = space
+        if value_mask not in (None, ""):
+            clean["mask"] = _int(value_mask, "mask")
+        return MemoryVariable(name, device, space, address, dtype,
+                              clean.get("mask")), clean
+
+    def remove_variable(self, name: str) -> None:
+        with self.lock:
+            if name not in self.variables:
+                raise StudioError(f"no variable {name!r}")
+            if self.scenario is not None and name in self.scenario.variables:
+                raise StudioError(f"the scenario uses {name!r}; change the scenario first")
+            del self.variables[name]
+            self.variable_specs.pop(name, None)
+            self.previous = None
+            self._configure()
+
+    def set_scenario(self, text: str) -> None:
+        """Check ``text`` as scenario.json and evaluate it from now on."""
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StudioError(f"scenario.json is not valid JSON at line {exc.lineno}, "
+                              f"column {exc.colno}: {exc.msg}") from None
+        with self.lock:
+            try:
+                scenario = parse_scenario(Node(document, Path("scenario.json")),
+                                          set(self.variables))
+            except IntegrationError as exc:
+                raise StudioError(str(exc)) from None
+            self.scenario, self.scenario_text = scenario, text
+            self.episode_return, self.previous, self.done = 0.0, None, False
+
+    # -- frames and status -----------------------------------------------------
+    def frame_image(self, after: int, fmt: str = "png", wait: float = 1.0
+                    ) -> tuple[int, bytes] | None:
+        """The newest frame as PNG or JPEG, waiting up to ``wait`` s for one newer than
+        ``after``; encoded once per frame however many pages ask. PNG is the default:
+        emulated screens are flat colours, which it keeps exact and small, where
+        JPEG smears the colour of thin sprites and score digits."""
+        with self.new_frame:
+            if self.seq <= after:
+                self.new_frame.wait(wait)
+            if self.pixels is None:
+                return None
+            cached = self._encoded.get(fmt)
+            if cached is not None and cached[0] == self.seq:
+                return cached
+            width, height, raw = self.pixels
+            seq = self.seq
+        bgr = np.frombuffer(raw, np.uint8).reshape(height, width, 4)[:, :, :3]
+        ext, params = ((".png", [cv2.IMWRITE_PNG_COMPRESSION, 1]) if fmt == "png"
+                       else (".jpg", [cv2.IMWRITE_JPEG_QUALITY, 90]))
+        ok, data = cv2.imencode(ext, bgr, params)
+        if not ok:
+            raise StudioError("could not encode the frame")
+        encoded = (seq, data.tobytes())
+        with self.lock:
+            self._encoded[fmt] = encoded
+        return encoded
+
+    def status(self) -> dict[str, Any]:
+        with self.lock:
+            search = self.search
+            return {
+                "machine": self.machine,
+                "integration": self.game.name if self.game else None,
+                "running": self.running, "speed": self.speed, "frame": self.frame,
+                "seq": self.seq, "fps": round(self.emulated_fps, 1),
+                "values": self.values, "reward": self.last_reward,
+                "episode_return": self.episode_return, "done": self.done,
+                "held": list(self.held), "slots": sorted(self.slots),
+                "boot_known": self.history is not None,
+                "search_count": len(search.search) if search else None,
+                "error": self.error,
+            }
+
+    def describe(self) -> dict[str, Any]:
+        """What the page needs to build itself: inputs, key map, spaces, devices."""
+        with self.lock:
+            spaces = [{"device": d["tag"], "space": s["name"],
+                       "size": int(s.get("address_mask") or 0) + 1,
+                       "endianness": s.get("endianness")}
+                      for d in self.description["devices"] for s in d["spaces"]]
+            state_devices = sorted({d for d, _ in self.state_entries})
+            ram = self.game.ram if self.game else ()
+            return {
+                "machine": self.machine, "integration": self.game.name if self.game else None,
+                "title": self.game.title if self.game else self.machine,
+                "mame_version": self.mame_version,
+                "inputs": [{"name": i.name, "kind": i.kind, "port": i.port, "field": i.field,
+                            "target": i.target} for i in self.inputs.values()],
+                "keymap": self.keymap, "spaces": spaces, "state_devices": state_devices,
+                "ram": [{"device": d, "space": s, "start": a, "length": n}
+                        for d, s, a, n in ram],
+                "variables": self.variable_specs, "scenario": self.scenario_text,
+                "actions": self.default_actions(),
+            }
+
+    def default_actions(self) -> list[Any]:
+        if self.game is not None:
+            return self.metadata_base.get("actions") or [list(a.buttons)
+                                                         for a in self.game.actions]
+        mapped = [n for n in dict.fromkeys(self.keymap.values())
+                  if self.inputs[n].kind != "analog" and "RESET" not in n
+                  and "SELECT" not in n and "COIN" not in n and "START" not in n]
+        return [[]] + [[n] for n in mapped]
+
+    def close(self) -> None:
+        """Stop the runner and MAME. Safe to call twice."""
+        stop = getattr(self, "_stop", None)
+        if stop is not None:
+            stop.set()
+            self._runner.join(timeout=2)
+        with self.lock:
+            self.bridge.close()
+
+
+def _cartridge_entry(path: Path) -> dict[str, Any]:
+    """metadata.json's ``cartridge`` for a file; names the Python package that ships it
+    when the file sits in ``<package>/roms/`` (as ale-py's Atari cartridges do)."""
+    from gym_mame.roms import md5sum
+
+    entry: dict[str, Any] = {"slot": "cart", "file": path.name, "md5": md5sum(path)}
+    if path.parent.name == "roms" and (path.parent.parent / "__init__.py").is_file():
+        entry["package"] = path.parent.parent.name
+    return entry
+
+
+def env_search_roots() -> list[Path]:
+    """Where ``gymnasium.make("Mame/<name>-v0")`` looks for user folders."""
+    return [Path(p) for p in os.environ.get("GYM_MAME_INTEGRATIONS", "").split(os.pathsep) if p]

@@ -1,0 +1,112 @@
+"""Writing what was found in the studio as an integration folder.
+
+The folder is written next to its destination first and checked with the
+same loader ``gymnasium.make`` uses; only a folder that loads replaces the
+destination, so a mistake never leaves a half-written game behind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gym_mame import integration as integrations
+from gym_mame.errors import IntegrationError
+from gym_mame.studio.session import Session, StudioError
+
+GAME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+START_FILE = "start.sta"
+
+
+def _boot(history: list[list[Any]]) -> list[dict[str, Any]]:
+    """The input history since power-on as metadata.json ``start.boot`` steps."""
+    steps = []
+    for frames, press, values in history:
+        step: dict[str, Any] = {"frames": frames}
+        if press:
+            step["press"] = list(press)
+        if values:
+            step["set"] = dict(values)
+        steps.append(step)
+    return steps
+
+
+def build_files(session: Session, name: str, slot: str, actions: Any,
+                title: str | None = None) -> tuple[dict[str, Any], dict[str, Any], Any, Path]:
+    """metadata.json, data.json and scenario.json contents, and the start state file."""
+    with session.lock:
+        if slot not in session.slots:
+            raise StudioError(f"no saved state {slot!r} to start from: save one first")
+        state = session.bridge.state_path(f"studio-{slot}")
+        history = session.slots[slot].history
+        if not isinstance(actions, list) or not actions or actions[0] != []:
+            raise StudioError("actions: a JSON list of button lists, NOOP ([]) first, "
+                              'e.g. [[], ["FIRE"], ["LEFT"]]')
+        used: list[str] = []
+        for combo in actions:
+            names = combo.get("buttons", []) if isinstance(combo, dict) else combo
+            if not isinstance(names, list):
+                raise StudioError(f"actions: {combo!r} is not a list of input names")
+            used += [n for n in names if isinstance(n, str)]
+        for _, press, values in history or []:
+            used += list(press) + [n for n, _ in values]
+        used += list(session.keymap.values()) + list(session.active)
+        names = list(dict.fromkeys(used))
+        for n in names:  # a nudge needs its analog input defined too
+            spec = session.inputs.get(n)
+            if spec is not None and spec.kind == "nudge" and spec.target not in names:
+                names.append(spec.target)
+        unknown = [n for n in names if n not in session.inputs]
+        if unknown:
+            raise StudioError(f"actions use unknown input(s): {', '.join(unknown)}")
+        metadata = dict(session.metadata_base)
+        metadata["machine"] = session.machine
+        metadata["title"] = title or metadata.get("title") or f"{name} ({session.machine})"
+        if session.cartridge is not None:
+            metadata["cartridge"] = session.cartridge
+        if session.screen:
+            metadata["screen"] = session.screen
+        old_inputs = metadata.get("inputs", {})
+        metadata["inputs"] = {n: old_inputs.get(n, session.inputs[n].metadata()) for n in names}
+        metadata["actions"] = actions
+        metadata["start"] = {"state": START_FILE, "mame_version": session.mame_version}
+        if history is not None:
+            metadata["start"]["boot"] = _boot(history)
+        data = {"info": dict(session.variable_specs)}
+        scenario = json.loads(session.scenario_text)
+        return metadata, data, scenario, state
+
+
+def write_integration(session: Session, folder: str | Path, slot: str, actions: Any,
+                      overwrite: bool = False, title: str | None = None) -> Path:
+    """Write and check ``folder`` (its name is the game's name); return its path."""
+    folder = Path(folder).expanduser().resolve()
+    if not GAME_NAME.match(folder.name):
+        raise StudioError(f"{folder.name!r} cannot be a game name: use letters, digits, "
+                          "- . or _ (it becomes Mame/<name>-v0)")
+    if folder.exists() and not overwrite:
+        raise StudioError(f"{folder} already exists; tick 'overwrite' to replace it")
+    metadata, data, scenario, state = build_files(session, folder.name, slot, actions, title)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent)) / folder.name
+    try:
+        staging.mkdir()
+        for file, content in (("metadata.json", metadata), ("data.json", data),
+                              ("scenario.json", scenario)):
+            (staging / file).write_text(json.dumps(content, indent=2) + "\n")
+        shutil.copyfile(state, staging / START_FILE)
+        try:
+            integrations.load(staging)
+        except IntegrationError as exc:
+            raise StudioError(f"the folder would not load: {exc}".replace(str(staging),
+                                                                          str(folder))) from None
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging.parent, ignore_errors=True)
+    return folder
