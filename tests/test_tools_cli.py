@@ -129,8 +129,8 @@ def test_validate_missing_rom_exits_2_without_traceback(tmp_path: Path) -> None:
 
 # -- record and replay ------------------------------------------------------------
 def test_record_and_replay_round_trip_from_the_inp_alone(tmp_path: Path) -> None:
-    rec = tmp_path / "breakout"
-    out = gym_mame("record", "a2600-breakout", "--out", str(rec), "--steps", "150",
+    rec = tmp_path / "seaquest"
+    out = gym_mame("record", "a2600-seaquest", "--out", str(rec), "--steps", "150",
                    "--seed", "3", "--quiet")
     assert out.returncode == 0, out.stderr
     inp = (rec / "play.inp").read_bytes()
@@ -139,7 +139,7 @@ def test_record_and_replay_round_trip_from_the_inp_alone(tmp_path: Path) -> None
     info = json.loads((rec / "recording.json").read_text())
     assert info["steps"] == 150 and len(info["actions"]) == 150 and info["ram_md5"]
 
-    # Breakout's inputs are digital: MAME's playback alone reproduces the play.
+    # Seaquest's inputs are digital: MAME's playback alone reproduces the play.
     out = gym_mame("replay", str(rec), "--inputs", "inp")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "OK:" in out.stdout and f"score = {info['variables']['score']}" in out.stdout
@@ -147,8 +147,8 @@ def test_record_and_replay_round_trip_from_the_inp_alone(tmp_path: Path) -> None
 
 
 def test_replay_detects_a_mismatch(tmp_path: Path) -> None:
-    rec = tmp_path / "breakout"
-    assert gym_mame("record", "a2600-breakout", "--out", str(rec), "--steps", "100",
+    rec = tmp_path / "seaquest"
+    assert gym_mame("record", "a2600-seaquest", "--out", str(rec), "--steps", "100",
                     "--quiet").returncode == 0
     info = json.loads((rec / "recording.json").read_text())
     info["variables"]["score"] += 1  # claim a different outcome

@@ -84,7 +84,9 @@ def validate(game: str | os.PathLike[str], steps: int = 300, agent: str = "rando
         env.action_space.seed(seed)
         rng = np.random.default_rng(seed)
         _, info = env.reset(seed=seed)
-        for name in integration.variables:
+        # data.json variables, then the scenario's derived ones (score, lives, ...)
+        names = [*integration.variables, *(d.name for d in integration.scenario.derived)]
+        for name in names:
             value = int(info[name])
             report.stats[name] = VariableStats(value, value, value, 0, value)
         n_actions = int(env.action_space.n) if hasattr(env.action_space, "n") else 0
@@ -105,7 +107,7 @@ def validate(game: str | os.PathLike[str], steps: int = 300, agent: str = "rando
             _, reward, terminated, _, info = env.step(action)
             report.steps += 1
             report.total_reward += float(reward)
-            for name in integration.variables:
+            for name in names:
                 report.stats[name].add(int(info[name]))
             if progress is not None:
                 progress.update()
