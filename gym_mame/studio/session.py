@@ -184,7 +184,7 @@ class Session:
         self.pixels: tuple[int, int, bytes] | None = None
         self._encoded: dict[str, tuple[int, bytes]] = {}
         self.values: dict[str, int] = {}
-        self.previous: dict[str, int] | None = None
+        self.previous: dict[str, float] | None = None
         self.last_reward = 0.0
         self.episode_return = 0.0
         self.done = False
@@ -220,8 +220,10 @@ class Session:
     def _reads(self, with_state: bool) -> list[MemoryRead | StateRead | ItemRead]:
         reads: list[MemoryRead | StateRead | ItemRead] = []
         for var in self.variables.values():
-            if isinstance(var, MemoryVariable):
+            if isinstance(var, MemoryVariable) and var.contiguous:
                 reads.append(MemoryRead(var.device, var.space, var.address, var.type.size))
+            elif isinstance(var, MemoryVariable):  # scattered bytes: one read each
+                reads += [MemoryRead(var.device, var.space, a, 1) for a in var.addresses]
             else:
                 kind = ItemRead if var.items else StateRead
                 reads += [kind(var.device, e) for e in var.entries]
@@ -277,7 +279,7 @@ class Session:
 
     def _absorb(self, result: StepResult) -> None:
         offset, first = 0, 0
-        values: dict[str, int] = {}
+        values: dict[str, float] = {}
         for var in self.variables.values():
             if isinstance(var, MemoryVariable):
                 values[var.name] = var.decode(result.memory[offset:offset + var.type.size])
@@ -289,6 +291,9 @@ class Session:
         self.state_values = np.asarray(result.state[first:], dtype=np.float64)
         if self.scenario is not None:
             try:
+                # derived variables (scenario "variables") join the values, as in the env
+                values = (self.scenario.start(values) if self.previous is None
+                          else self.scenario.derive(values, self.previous))
                 self.last_reward = self.scenario.reward(values, self.previous)
                 self.done = self.scenario.done(values, self.previous)
             except KeyError:  # a variable the scenario needs was just removed
@@ -542,8 +547,8 @@ class Session:
             clean["space"] = space
         if value_mask not in (None, ""):
             clean["mask"] = _int(value_mask, "mask")
-        return MemoryVariable(name, device, space, address, dtype,
-                              clean.get("mask")), clean
+        return MemoryVariable(name, device, space, tuple(range(address, address + dtype.size)),
+                              dtype, clean.get("mask")), clean
 
     def remove_variable(self, name: str) -> None:
         with self.lock:
