@@ -320,8 +320,16 @@ def cmd_studio(args: argparse.Namespace) -> int:
     """Serve the integration studio for a machine on 127.0.0.1 until Ctrl-C."""
     from gym_mame.studio.server import run_studio
 
+    slots = None
+    if args.slot:
+        try:
+            slots = dict(option.split("=", 1) for option in args.slot)
+        except ValueError:
+            print(f"gym-mame studio: --slot takes NAME=VALUE, e.g. joyport1=pad, "
+                  f"not {args.slot}", file=sys.stderr)
+            return 2
     return run_studio(args.target, cart=args.cart, port=args.port, rom_path=args.rom_path,
-                      out_dir=args.out)
+                      out_dir=args.out, slots=slots)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -372,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("target", help="MAME machine (e.g. pong, a2600) or integration")
     studio.add_argument("--cart", metavar="FILE", help="cartridge file for the machine")
     studio.add_argument("--port", type=int, default=8642, help="local port (0: any free one)")
+    studio.add_argument("--slot", action="append", metavar="NAME=VALUE",
+                        help="MAME slot option, e.g. joyport1=pad (paddles on an Atari 2600)")
     studio.add_argument("--rom-path")
     studio.add_argument("--out", metavar="DIR", help="where folders are written by default "
                         "(first $GYM_MAME_INTEGRATIONS entry, else ./integrations)")

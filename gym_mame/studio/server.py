@@ -256,9 +256,9 @@ class StudioHandler(BaseHTTPRequestHandler):
 
 def run_studio(target: str, cart: str | None = None, port: int = 0,
                rom_path: str | None = None, mame_path: str | None = None,
-               out_dir: str | None = None) -> int:
+               out_dir: str | None = None, slots: dict[str, str] | None = None) -> int:
     """Start the machine and serve the studio until Ctrl-C (or SIGTERM)."""
-    options = {"rom_path": rom_path, "mame_path": mame_path}
+    options: dict[str, Any] = {"rom_path": rom_path, "mame_path": mame_path, "slots": slots}
     session = Session(target, cart=cart, **options)
     try:
         server = StudioServer(session, port, Path(out_dir).expanduser() if out_dir else None,

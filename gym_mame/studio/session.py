@@ -102,7 +102,8 @@ class Session:
 
     def __init__(self, target: str, cart: str | None = None,
                  rom_path: str | Sequence[str] | None = None,
-                 mame_path: str | None = None, timeout: float = 30.0) -> None:
+                 mame_path: str | None = None, timeout: float = 30.0,
+                 slots: dict[str, str] | None = None) -> None:
         self.lock = threading.RLock()
         self.new_frame = threading.Condition(self.lock)
         self.target = target
@@ -126,6 +127,15 @@ class Session:
             self.cartridge = {k: v for k, v in (("slot", c.slot), ("file", c.file),
                                                 ("md5", c.md5), ("package", c.package))
                               if v is not None}
+        # MAME slot options, e.g. paddles in an Atari 2600's first port: given, else the
+        # integration's; written to metadata.json as "slots".
+        self.machine_slots = dict(slots if slots is not None else
+                                  (self.game.slots if self.game is not None else {}))
+        for name, value in self.machine_slots.items():
+            if not (MACHINE_NAME.match(name) and MACHINE_NAME.match(value)):
+                raise StudioError(f"slot option {name}={value} is not of the form "
+                                  "joyport1=pad")
+        self.media.update(self.machine_slots)
         self.bridge = MameBridge(self.machine, media=self.media, rom_paths=paths,
                                  mame_path=mame_path, timeout=timeout)
         self.error = ""  # why the runner stopped, if MAME failed under it

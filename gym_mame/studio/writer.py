@@ -68,6 +68,8 @@ def build_files(session: Session, name: str, slot: str, actions: Any,
         metadata["title"] = title or metadata.get("title") or f"{name} ({session.machine})"
         if session.cartridge is not None:
             metadata["cartridge"] = session.cartridge
+        if session.machine_slots:
+            metadata["slots"] = dict(session.machine_slots)
         if session.screen:
             metadata["screen"] = session.screen
         old_inputs = metadata.get("inputs", {})
