@@ -80,6 +80,11 @@ class Row:
     def lengths_agree(self) -> bool:
         return not self.problem and self.agree(self.ale.lengths, self.mame.lengths)
 
+    @property
+    def agrees(self) -> bool:
+        """Both figures agree."""
+        return self.returns_agree and self.lengths_agree
+
 
 def ale_games() -> list[str]:
     """gym_mame integrations that run an ale-py cartridge, by ALE game name."""
@@ -145,7 +150,8 @@ def compare(game: str, episodes: int = 10, max_steps: int = 2500, seed: int = 0,
         mame.close()
 
 
-def _fmt(values: Sequence[float]) -> str:
+def mean_se_text(values: Sequence[float]) -> str:
+    """``mean ± standard error`` as the table shows it."""
     if not values:
         return "-"
     mean, se = Sample.mean_se(values)
@@ -173,10 +179,10 @@ def markdown(rows: Sequence[Row], episodes: int, max_steps: int, seed: int) -> s
                    (False, True): "length only", (False, False): "**no**"}[
             (r.returns_agree, r.lengths_agree)]
         lines.append(
-            f"| {r.game} | {_fmt(r.ale.returns)} | {_fmt(r.mame.returns)} | "
-            f"{_fmt(r.ale.lengths)} | {_fmt(r.mame.lengths)} | {verdict} | "
+            f"| {r.game} | {mean_se_text(r.ale.returns)} | {mean_se_text(r.mame.returns)} | "
+            f"{mean_se_text(r.ale.lengths)} | {mean_se_text(r.mame.lengths)} | {verdict} | "
             f"{r.ale.steps_per_s:.0f} | {r.mame.steps_per_s:.0f} |")
-    both = sum(r.returns_agree and r.lengths_agree for r in rows)
+    both = sum(r.agrees for r in rows)
     lines += ["", f"Both figures agree in {both} of {len(rows)} games."]
     return "\n".join(lines)
 

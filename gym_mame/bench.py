@@ -24,6 +24,7 @@ import time
 import gymnasium as gym
 
 from gym_mame.bridge import find_mame
+from gym_mame.integration import Integration
 
 
 def raw_fps(machine: str, media: dict[str, str], refresh: float, seconds: float) -> float:
@@ -71,9 +72,9 @@ def idle_cpu(env: gym.Env, seconds: float = 2.0) -> float:
     return 100.0 * (cpu() - before) / seconds
 
 
-def ale_env(game: object, frameskip: int) -> gym.Env | None:
+def ale_env(game: Integration, frameskip: int) -> gym.Env | None:
     """ALE's env for the same cartridge, or None (not an ale-py cartridge, or no ale-py)."""
-    cart = getattr(game, "cartridge", None)
+    cart = game.cartridge
     if cart is None or cart.package != "ale_py":
         return None
     try:

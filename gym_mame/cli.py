@@ -179,11 +179,11 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         if row.problem:
             print(f"{row.game:<20} cannot compare: {row.problem}", flush=True)
             return
-        print(f"{row.game:<20} return ALE {agreement._fmt(row.ale.returns):>16} "
-              f"gym_mame {agreement._fmt(row.mame.returns):>16} | length ALE "
-              f"{agreement._fmt(row.ale.lengths):>16} gym_mame "
-              f"{agreement._fmt(row.mame.lengths):>16} | agree: "
-              f"{'yes' if row.returns_agree and row.lengths_agree else 'NO'}", flush=True)
+        print(f"{row.game:<20} return ALE {agreement.mean_se_text(row.ale.returns):>16} "
+              f"gym_mame {agreement.mean_se_text(row.mame.returns):>16} | length ALE "
+              f"{agreement.mean_se_text(row.ale.lengths):>16} gym_mame "
+              f"{agreement.mean_se_text(row.mame.lengths):>16} | agree: "
+              f"{'yes' if row.agrees else 'NO'}", flush=True)
 
     rows = agreement.run(games, args.episodes, args.max_steps, args.seed, args.jobs, report)
     table = agreement.markdown(rows, args.episodes, args.max_steps, args.seed)
@@ -191,7 +191,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     if args.markdown:
         Path(args.markdown).write_text(table + "\n")
         print(f"table written to {args.markdown}")
-    return 0 if all(r.returns_agree and r.lengths_agree for r in rows) else 3
+    return 0 if all(r.agrees for r in rows) else 3
 
 
 def cmd_machines(args: argparse.Namespace) -> int:

@@ -202,7 +202,9 @@ class _Compiler:
         if not node.args or (func == "abs" and len(node.args) != 1):
             raise self.fail(node, f"wrong number of arguments to {func}()")
         fn, args = _FUNCTIONS[func], [self.build(a) for a in node.args]
-        if len(args) == 1:
+        if func == "abs":
             arg = args[0]
-            return lambda cur, prev: fn(arg(cur, prev)) if func == "abs" else arg(cur, prev)
+            return lambda cur, prev: abs(arg(cur, prev))
+        if len(args) == 1:  # min(x) and max(x) are x
+            return args[0]
         return lambda cur, prev: fn(*(a(cur, prev) for a in args))

@@ -262,13 +262,18 @@ def test_find_variables_write_an_integration_and_load_it(studio, tmp_path: Path)
             # throw the score out; start over from the start state, as after a game over.
             raise GameOver
 
+        def adopt(name: str, address: str) -> None:
+            """The search found one address, the expected one: make it a variable."""
+            assert rows.count() == 1, page.inner_text("#results")
+            assert rows.first.get_attribute("data-where") == address, \
+                page.inner_text("#results")
+            rows.first.locator("button").click()
+            page.fill("#var-name", name)
+            click("#add-variable")
+            ok(f"variable {name} added")
+
         attempts(find_score)
-        assert rows.count() == 1, page.inner_text("#results")
-        assert rows.first.get_attribute("data-where") == "0xCC", page.inner_text("#results")
-        rows.first.locator("button").click()
-        page.fill("#var-name", "score")
-        click("#add-variable")
-        ok("variable score added")
+        adopt("score", "0xCC")
         if IMAGES:
             page.screenshot(path=str(IMAGES / "studio-search.png"))
 
@@ -284,12 +289,7 @@ def test_find_variables_write_an_integration_and_load_it(studio, tmp_path: Path)
                     break
 
         attempts(find_lives)
-        assert rows.count() == 1, page.inner_text("#results")
-        assert rows.first.get_attribute("data-where") == "0xB9", page.inner_text("#results")
-        rows.first.locator("button").click()
-        page.fill("#var-name", "lives")
-        click("#add-variable")
-        ok("variable lives added")
+        adopt("lives", "0xB9")
         click("#load-state")
         ok("loaded state start")
 
