@@ -20,6 +20,7 @@ from pathlib import Path
 
 from gym_mame.datatypes import DataType
 from gym_mame.errors import IntegrationError
+from gym_mame.intervals import Interval
 from gym_mame.jsonfile import Node, load_json
 from gym_mame.resources import integrations_dir
 from gym_mame.scenario import Scenario, parse_scenario
@@ -253,7 +254,8 @@ def _parse(folder: Path) -> Integration:
     variables = {name: _variable(name, spec, default_device, default_space)
                  for name, spec in data.child("info").items()}
     scenario_node = Node(load_json(folder / "scenario.json"), folder / "scenario.json")
-    scenario = parse_scenario(scenario_node, set(variables))
+    ranges = {name: Interval(*var.bounds) for name, var in variables.items()}
+    scenario = parse_scenario(scenario_node, set(variables), ranges)
 
     inputs, nudges = _inputs(meta.child("inputs"))
     buttons_used: list[str] = []

@@ -16,15 +16,21 @@ previous evaluation; ``"reward": {"expression": ...}`` and
 ``"done": {"expression": ...}`` add to the rules above; ``"every_frame": true``
 evaluates after every emulated frame instead of once per step, as ALE does.
 
+Each expression's range is worked out when loading (:func:`derived_ranges`,
+from the data.json variables' ranges), and one that can pass ±2**63 from
+bounded inputs is refused.
+
 Scripts (gym-retro's Lua ``script`` keys) are refused: integrations are data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
-from gym_mame.expressions import Expression, compile_expression
+from gym_mame.expressions import Expression, Ranges, compile_expression
+from gym_mame.intervals import LIMIT, UNBOUNDED, Interval
 from gym_mame.jsonfile import Node
 
 Values = Mapping[str, float]
@@ -146,6 +152,10 @@ class Scenario:
         return bool(self.done_expression is not None and previous is not None
                     and self.done_expression.evaluate(values, previous))
 
+    def derived_ranges(self, ranges: Ranges) -> dict[str, Interval]:
+        """The range of each derived variable, given those of the data.json variables."""
+        return derived_ranges(self.derived, ranges)
+
     @property
     def variables(self) -> set[str]:
         """Every variable the scenario reads."""
@@ -186,8 +196,10 @@ def _done_group(node: Node, top: bool = False) -> DoneGroup:
     return DoneGroup(tests, nodes, condition == "all")
 
 
-def parse_scenario(root: Node, known_variables: set[str]) -> Scenario:
-    """Validate and parse a ``scenario.json`` document against the data.json variables."""
+def parse_scenario(root: Node, known_variables: set[str],
+                   ranges: Ranges | None = None) -> Scenario:
+    """Validate and parse a ``scenario.json`` document against the data.json variables,
+    whose ``ranges`` bound its expressions (a variable missing there is unbounded)."""
     for key in ("script", "scripts"):
         if key in root.expect(dict, "an object"):
             raise root.error("Lua scripts are not supported: integrations are data only; "
@@ -200,7 +212,8 @@ def parse_scenario(root: Node, known_variables: set[str]) -> Scenario:
         raise root.error("per-player 'rewards' is not supported yet; use 'reward'", "rewards")
     # gym-retro's "actions" and "crop" live in metadata.json
     root.only_keys("reward", "done", "variables", "every_frame")
-    derived = _derived(root.child("variables", {}), known_variables)
+    derived_nodes = _derived(root.child("variables", {}), known_variables)
+    derived = tuple(d for d, _ in derived_nodes)
     names = known_variables | {d.name for d in derived}
     reward = root.child("reward", {})
     reward.only_keys("variables", "time", "expression")
@@ -213,14 +226,97 @@ def parse_scenario(root: Node, known_variables: set[str]) -> Scenario:
     time_node.only_keys("reward", "penalty")
     time_reward = time_node.child("reward", 0).number() - time_node.child("penalty", 0).number()
     done = root.child("done", {})
+    reward_node, done_node = reward.child("expression", None), done.child("expression", None)
     scenario = Scenario(tuple(terms), time_reward, _done_group(done, top=True), derived,
-                        _expression(reward.child("expression", None), names),
-                        _expression(done.child("expression", None), names),
+                        _expression(reward_node, names), _expression(done_node, names),
                         root.child("every_frame", False).boolean())
     for name in sorted(scenario.variables - names):
         raise root.error(f"uses variable {name!r}, which data.json does not define "
                          f"(defined: {', '.join(sorted(known_variables)) or 'none'})")
-    return scenario
+    return _checked(scenario, [node for _, node in derived_nodes], reward_node, done_node,
+                    ranges or {})
+
+
+def _checked(scenario: Scenario, derived_nodes: list[Node], reward_node: Node,
+             done_node: Node, ranges: Ranges) -> Scenario:
+    """``scenario`` with every expression range-checked (and guarded where unbounded)."""
+    current = {**ranges, **scenario.derived_ranges(ranges)}
+    prev = _prev_ranges(scenario.derived, current)
+
+    def check(expression: Expression | None, node: Node) -> Expression | None:
+        if expression is None:
+            return None
+        where = f"{node.file}: {node.where}"
+        return node.convert(lambda _: expression.checked(current, prev, where))
+
+    derived = tuple(replace(d, expression=check(d.expression, node))
+                    for d, node in zip(scenario.derived, derived_nodes, strict=True))
+    return replace(scenario, derived=derived,
+                   reward_expression=check(scenario.reward_expression, reward_node),
+                   done_expression=check(scenario.done_expression, done_node))
+
+
+# -- ranges of derived variables -------------------------------------------------
+WIDEN_AFTER = 8  # rounds before a still-growing bound is taken as unbounded
+NARROW_ROUNDS = 3
+
+
+def derived_ranges(derived: Sequence[Derived], ranges: Ranges) -> dict[str, Interval]:
+    """Ranges that hold every value each derived variable takes, in any episode.
+
+    ``prev(x)`` of a derived ``x`` ranges over ``x``'s own values and its ``initial``,
+    so the ranges solve a fixed point: grown from nothing until each holds what its
+    expression gives, a bound still growing after ``WIDEN_AFTER`` rounds made
+    infinite (an accumulator is unbounded), then narrowed while that stays true."""
+    estimate: dict[str, Interval | None] = {d.name: None for d in derived}
+    for round_number in range(WIDEN_AFTER + 3 * len(derived) + 2):
+        computed = _derive_once(derived, ranges, estimate)
+        if all(_holds(estimate[n], r) for n, r in computed.items()):
+            break
+        estimate = {n: _grow(estimate[n], r, round_number >= WIDEN_AFTER)
+                    for n, r in computed.items()}
+    else:  # cannot happen (each bound and flag widens once); stay sound regardless
+        estimate = {d.name: UNBOUNDED for d in derived}
+    for _ in range(NARROW_ROUNDS):
+        narrower = _derive_once(derived, ranges, estimate)
+        if not all(_holds(narrower[n], r) for n, r in _derive_once(derived, ranges,
+                                                                    narrower).items()):
+            break
+        estimate = dict(narrower)
+    # What the expressions give on ranges that hold themselves: sound, and tightest.
+    return _derive_once(derived, ranges, estimate)
+
+
+def _derive_once(derived: Sequence[Derived], ranges: Ranges,
+                 estimate: Mapping[str, Interval | None]) -> dict[str, Interval]:
+    prev = {**ranges, **{d.name: _with_initial(estimate[d.name], d) for d in derived}}
+    current = dict(ranges)
+    for d in derived:
+        current[d.name] = d.expression.range(current, prev)
+    return {d.name: current[d.name] for d in derived}
+
+
+def _with_initial(estimate: Interval | None, d: Derived) -> Interval:
+    start = Interval.point(d.initial)
+    return start if estimate is None else estimate.hull(start)
+
+
+def _prev_ranges(derived: Sequence[Derived], current: Ranges) -> dict[str, Interval]:
+    return {**current, **{d.name: _with_initial(current[d.name], d) for d in derived}}
+
+
+def _holds(estimate: Interval | None, computed: Interval) -> bool:
+    return estimate is not None and estimate.contains(computed)
+
+
+def _grow(estimate: Interval | None, computed: Interval, widen: bool) -> Interval:
+    if estimate is None:
+        return computed
+    grown = estimate.hull(computed)
+    if not widen:
+        return grown
+    return Interval(-math.inf if grown.low < estimate.low else grown.low,
+                    math.inf if grown.high > estimate.high else grown.high, grown.integral)
 
 
 def _expression(node: Node, known: set[str], known_prev: set[str] | None = None
@@ -230,9 +326,11 @@ def _expression(node: Node, known: set[str], known_prev: set[str] | None = None
     return node.convert(lambda text: compile_expression(text, known, known_prev))
 
 
-def _derived(node: Node, data_variables: set[str]) -> tuple[Derived, ...]:
-    """``"variables"``: name -> expression, or ``{"expression", "initial"}``, in order."""
+def _derived(node: Node, data_variables: set[str]) -> list[tuple[Derived, Node]]:
+    """``"variables"``: name -> expression, or ``{"expression", "initial"}``, in order
+    (each with the node of its expression, for errors)."""
     derived: list[Derived] = []
+    nodes: list[Node] = []
     every = data_variables | set(node.expect(dict, "an object"))
     for name, spec in node.items():
         if name in data_variables:
@@ -240,10 +338,14 @@ def _derived(node: Node, data_variables: set[str]) -> tuple[Derived, ...]:
         known = data_variables | {d.name for d in derived}
         if isinstance(spec.value, dict):
             spec.only_keys("expression", "initial")
-            expression = _expression(spec.child("expression"), known, every)
+            text_node = spec.child("expression")
             initial = spec.child("initial", 0).number()
+            if not (math.isfinite(initial) and abs(initial) <= LIMIT):
+                raise spec.error("must be a number within ±2**63", "initial")
         else:
-            expression, initial = _expression(spec, known, every), 0.0
+            text_node, initial = spec, 0.0
+        expression = _expression(text_node, known, every)
         assert expression is not None
         derived.append(Derived(name, expression, initial))
-    return tuple(derived)
+        nodes.append(text_node)
+    return list(zip(derived, nodes, strict=True))

@@ -1,8 +1,13 @@
 """The scenario expression language (pure logic, no MAME)."""
 
+import math
+
 import pytest
 
+from gym_mame import integration
+from gym_mame.errors import IntegrationError
 from gym_mame.expressions import compile_expression
+from gym_mame.intervals import Interval
 from gym_mame.jsonfile import Node
 from gym_mame.scenario import parse_scenario
 
@@ -107,3 +112,144 @@ def test_gym_retro_rules_and_expressions_add_up() -> None:
     assert not scenario.done(values, prev)
     assert scenario.done(scenario.derive({"score": 101, "lives": 3}, values), values)
     assert scenario.done(scenario.derive({"score": 5, "lives": 0}, values), values)
+
+
+# -- size, constants and ranges ------------------------------------------------
+def test_deep_nesting_is_a_clear_error_not_a_recursion_error() -> None:
+    with pytest.raises(ValueError, match="nests more than 50 levels deep"):
+        compile_expression("-" * 1999 + "a", KNOWN)
+    with pytest.raises(ValueError, match="nests more than 50 levels deep"):
+        compile_expression("a" + " + a" * 400, KNOWN)  # a left-leaning chain is deep too
+
+
+def test_many_terms_are_refused() -> None:
+    wide = f"max({','.join('ab'[i % 2] for i in range(600))})"  # shallow but wide
+    assert len(wide) < 2000
+    with pytest.raises(ValueError, match="more than 500 terms"):
+        compile_expression(wide, KNOWN)
+
+
+@pytest.mark.parametrize("text", ["1e999", "99999999999999999999 * a", "-1e300 + a"])
+def test_constants_beyond_2_63_are_refused(text) -> None:
+    with pytest.raises(ValueError, match=r"constant .* is beyond ±2\*\*63"):
+        compile_expression(text, KNOWN)
+
+
+BYTE = Interval(0, 255)
+RANGES = {"a": BYTE, "b": BYTE, "lives": Interval(0, 5)}
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("100 * a + (b & 0x0F)", 0, 25515),  # breakout-style score
+        ("(a >> 4) * 10 + (a & 15)", 0, 165),  # BCD byte decoded by hand
+        ("min(max(a - prev(a), 0), 1)", 0, 1),  # clamped reward
+        ("100 if a == 0xC0 else (a >> 4) * 10", 0, 150),  # conditional: either branch
+        ("7 if a >= 0 else 99999", 7, 7),  # a test that is always true
+        ("lives == 0 and a == 0x53", 0, 1),
+        ("a / b", 0, 255),  # dividing by 0 gives 0; other divisors are at least 1
+        ("a // (b - 3)", -255, 255),
+        ("a % b", 0, 254),
+        ("-a % 7", 0, 6),
+        ("~a", -256, -1),
+        ("a | 1", 1, 255),
+        ("a ^ b", 0, 255),
+        ("1 << (a & 7)", 1, 128),
+        ("abs(a - 300)", 45, 300),
+        ("0 < a < 5", 0, 1),
+        ("a < 0", 0, 0),
+    ],
+)
+def test_ranges_of_representative_expressions(text, low, high) -> None:
+    found = compile_expression(text, set(RANGES)).range(RANGES, RANGES)
+    assert (found.low, found.high) == (low, high)
+
+
+SOUNDNESS = [
+    "a + b", "a - b", "a * b", "a / b", "a // b", "a % b", "a & b", "a | b", "a ^ b",
+    "a << b", "a >> b", "-a", "+a", "~a", "not a", "a and b", "a or b", "a < b <= 3",
+    "a == b", "a != b", "a if b else -b", "min(a, b, 2)", "max(a, -b)", "abs(a - b)",
+    "(a / 2) // b", "(a / 2) % b", "(a / 3) << 2", "~(a / 2)", "(a / 2) & b", "b / (a / 2)",
+    "(a & -3) | (b ^ -2)",
+]
+
+
+@pytest.mark.parametrize("text", SOUNDNESS)
+def test_every_value_lies_in_its_range(text) -> None:
+    """Exhaustively over small signed ranges: the range holds every result."""
+    small = {"a": Interval(-6, 9), "b": Interval(-4, 5)}
+    expression = compile_expression(text, {"a", "b"})
+    found = expression.range(small, small)
+    for a in range(-6, 10):
+        for b in range(-4, 6):
+            value = expression.evaluate({"a": a, "b": b}, {})
+            assert found.low <= value <= found.high, (text, a, b, value, str(found))
+
+
+def test_huge_products_of_bounded_inputs_are_refused_at_load() -> None:
+    doc = {"variables": {"big": "score * 1000000000000000000 * 1000000000000000000"}}
+    with pytest.raises(IntegrationError) as info:
+        parse_scenario(Node(doc, "scenario.json"), {"score"}, {"score": BYTE})
+    message = str(info.value)
+    assert message.startswith("scenario.json: variables.big: ")
+    assert "'score * 1000000000000000000' can reach" in message and "±2**63" in message
+    with pytest.raises(IntegrationError, match="reward.expression: 'score << 64'"):
+        parse_scenario(Node({"reward": {"expression": "score << 64"}}, "scenario.json"),
+                       {"score"}, {"score": BYTE})
+
+
+def _ranges(doc: dict, ranges: dict[str, Interval]) -> dict[str, tuple]:
+    scenario = parse_scenario(Node(doc, "scenario.json"), set(ranges), ranges)
+    return {n: (r.low, r.high) for n, r in scenario.derived_ranges(ranges).items()}
+
+
+def test_prev_latches_holds_and_counters_reach_a_fixed_point() -> None:
+    found = _ranges({"variables": {
+        "started": {"expression": "prev(started) or lives == 5", "initial": 0},
+        "my": "(a >> 4) * 10 + (a & 15)",
+        "score": {"expression": "my - prev(my) if b else prev(score)", "initial": 0},
+        "count": {"expression": "min(prev(count) + 1, 10)", "initial": 0},
+        "seen": "prev(later) + 1",  # prev() of a variable defined below
+        "later": "b & 3",
+    }}, RANGES)
+    assert found == {"started": (0, 1), "my": (0, 165), "score": (-165, 165),
+                     "count": (1, 10), "seen": (1, 4), "later": (0, 3)}
+
+
+def test_an_accumulator_is_unbounded_and_guarded_when_it_overflows() -> None:
+    doc = {"variables": {
+        "lost": {"expression": "prev(lost) - 1 if lives == 0 else prev(lost)", "initial": 4},
+        "total": {"expression": "prev(total) * 1000 + a", "initial": 1},
+    }}
+    found = _ranges(doc, RANGES)
+    assert found == {"lost": (-math.inf, 4), "total": (1000, math.inf)}
+    scenario = parse_scenario(Node(doc, "scenario.json"), set(RANGES), RANGES)
+    values = scenario.start({"a": 1, "b": 0, "lives": 1})
+    for _ in range(4):  # guarded, the values are exactly those of the plain expression
+        values = scenario.derive({"a": 1, "b": 0, "lives": 0}, values)
+    assert values["lost"] == 0 and values["total"] == 1001001001001001
+    with pytest.raises(IntegrationError,
+                       match=r"scenario.json: variables.total.expression: "
+                             r"'prev\(total\) \* 1000 \+ a' reached .*beyond ±2\*\*63.*"
+                             r"min\(\) and max\(\)"):
+        for _ in range(10):
+            values = scenario.derive({"a": 1, "b": 0, "lives": 0}, values)
+
+
+def test_unbounded_inputs_never_escape_as_a_bare_overflow_error() -> None:
+    scenario = parse_scenario(Node({"reward": {"expression": "x * 1.0"}}, "scenario.json"),
+                              {"x"})  # no ranges: x could be anything
+    assert scenario.reward({"x": 3}, {"x": 0}) == 3.0
+    with pytest.raises(IntegrationError, match=r"reward.expression: 'x \* 1.0' failed"):
+        scenario.reward({"x": 10**400}, {"x": 0})
+
+
+def test_every_bundled_integration_loads_with_bounded_ranges() -> None:
+    for name in integration.find_folders():
+        game = integration.load(name)
+        ranges = {n: Interval(*v.bounds) for n, v in game.variables.items()}
+        found = game.scenario.derived_ranges(ranges)
+        # only Q*bert's lives count down without a floor in its rules
+        unbounded = {f"{name}.{n}" for n, r in found.items() if not r.bounded}
+        assert unbounded <= {"a2600-qbert.lives"}, unbounded

@@ -130,6 +130,14 @@ def test_missing_file(integration_copy) -> None:
          "variables.lives_byte: 'lives_byte' is already a data.json variable"),
         ("scenario.json", lambda d: d["variables"].update(score="started + 1"),
          "variables.score: unknown variable 'started'"),
+        ("scenario.json", lambda d: d["variables"].update(
+            score="score_low * 100000000000 * 100000000000"),
+         "variables.score: 'score_low * 100000000000 * 100000000000' can reach"),
+        ("scenario.json", lambda d: d["variables"].update(lives="-" * 1990 + "lives_byte"),
+         "variables.lives: '----------------------------------------'... nests more"),
+        ("scenario.json", lambda d: d["variables"].update(
+            started={"expression": "prev(started)", "initial": 1e300}),
+         "variables.started.initial: must be a number within ±2**63"),
     ],
 )
 def test_invalid_files_name_file_key_and_problem(integration_copy, file, change, message):
