@@ -16,7 +16,8 @@ from gym_mame import integration as integrations
 from gym_mame.actions import ActionMapper
 from gym_mame.bridge import MameBridge
 from gym_mame.errors import IntegrationError, RomNotFoundError
-from gym_mame.integration import Integration, MemoryVariable, StateVariable
+from gym_mame.integration import Bounds, Integration, MemoryVariable, StateVariable, save_item_range
+from gym_mame.intervals import Interval
 from gym_mame.protocol import ItemRead, MemoryRead, StateRead, StepResult
 from gym_mame.roms import find_cartridge, rom_paths
 
@@ -268,12 +269,34 @@ class MameEnv(gym.Env[Any, Any]):
         if self.obs_type == "ram":
             return spaces.Box(0, 255, (self._ram_bytes,), np.uint8)
         members: dict[str, spaces.Space[Any]] = {"frame": frame_space}
-        for name, var in self.game.variables.items():
-            low, high = var.bounds
-            members[name] = spaces.Box(low, high, (1,), np.int64)
-        for derived in self.game.scenario.derived:  # computed values: no known bounds
-            members[derived.name] = spaces.Box(-np.inf, np.inf, (1,), np.float64)
+        ranges = self.variable_ranges()
+        for name, (low, high) in ranges.items():
+            members[name] = spaces.Box(_int64(low), _int64(high), (1,), np.int64)
+        derived = self.game.scenario.derived_ranges(
+            {name: Interval(low, high) for name, (low, high) in ranges.items()})
+        for name, values in derived.items():
+            members[name] = spaces.Box(float(values.low), float(values.high), (1,), np.float64)
         return spaces.Dict(members)
+
+    def variable_ranges(self) -> dict[str, Bounds]:
+        """Each data.json variable's (low, high), with what MAME said of the save-state
+        items the variables read (their size) and data.json's ``range``."""
+        sizes = {(i["device"], i["name"]): i["size"]
+                 for i in self.description.get("save_items") or []}
+        ranges: dict[str, Bounds] = {}
+        for name, var in self.game.variables.items():
+            if not isinstance(var, StateVariable):
+                ranges[name] = var.bounds
+                continue
+            entries = [save_item_range(sizes.get((var.device, e))) if var.items
+                       else save_item_range(None) for e in var.entries]
+            try:
+                ranges[name] = var.bounds_from(entries)
+            except ValueError as exc:
+                raise IntegrationError(
+                    f"{self.game.folder / 'data.json'}: info.{name}.range: {exc}; "
+                    "correct or remove it") from None
+        return ranges
 
     def _refresh_rate(self) -> float:
         """Frames per emulated second of the integration's screen (or the first one)."""
@@ -482,6 +505,12 @@ class MameEnv(gym.Env[Any, Any]):
     def bridge(self) -> MameBridge:
         """The MAME process behind this env (memory access, raw stepping)."""
         return self._bridge
+
+
+def _int64(value: float) -> int:
+    """A bound as an int64 Box takes it: unbounded sides at the dtype's limits."""
+    info = np.iinfo(np.int64)
+    return int(min(max(value, info.min), info.max))
 
 
 class AleCompat:

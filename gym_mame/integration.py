@@ -14,23 +14,27 @@ are searched first, so a user's folder overrides a bundled one of the same name.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 
+from gym_mame import intervals
 from gym_mame.datatypes import DataType
 from gym_mame.errors import IntegrationError
-from gym_mame.intervals import Interval
+from gym_mame.intervals import UNBOUNDED, Interval, Number
 from gym_mame.jsonfile import Node, load_json
 from gym_mame.resources import integrations_dir
 from gym_mame.scenario import Scenario, parse_scenario
+
+Bounds = tuple[Number, Number]  # low, high; ±inf where unbounded
 
 
 @dataclass(frozen=True)
 class MemoryVariable:
     """``type`` decoded from the bytes at ``addresses`` of ``device``'s ``space``, in
     that order (consecutive addresses unless data.json lists them), then ANDed with
-    ``mask`` and shifted right by ``shift``."""
+    ``mask`` and shifted right by ``shift``. ``range`` is data.json's narrower range."""
 
     name: str
     device: str
@@ -39,6 +43,7 @@ class MemoryVariable:
     type: DataType
     mask: int | None = None
     shift: int = 0
+    range: tuple[int, int] | None = None
 
     @property
     def address(self) -> int:
@@ -55,31 +60,62 @@ class MemoryVariable:
         return value >> self.shift
 
     @property
-    def bounds(self) -> tuple[int, int]:
-        low, high = self.type.bounds
-        if self.mask is not None and low >= 0:
-            high = min(high, self.mask)
-        return low >> self.shift, high >> self.shift
+    def bounds(self) -> Bounds:
+        """Smallest and largest value :meth:`decode` can return."""
+        values = Interval(*self.type.bounds)
+        if self.mask is not None:
+            values = intervals.bit_and(values, Interval.point(self.mask))
+        return _narrowed(intervals.rshift(values, Interval.point(self.shift)), self.range)
 
 
 @dataclass(frozen=True)
 class StateVariable:
-    """Sum of ``weight * round(value)`` over state entries (e.g. a TTL counter's bit nets)."""
+    """Sum of ``weight * round(value)`` over state entries (e.g. a TTL counter's bit nets)
+    or save-state items; ``range`` is data.json's narrower range."""
 
     name: str
     device: str
     entries: tuple[str, ...]
     weights: tuple[int, ...]
     items: bool = False  # entries are save-state items, not state entries
+    range: tuple[int, int] | None = None
 
     def decode(self, values: tuple[float, ...] | list[float]) -> int:
         return sum(w * round(v) for w, v in zip(self.weights, values, strict=True))
 
+    def bounds_from(self, entries: Sequence[Interval]) -> Bounds:
+        """The weighted sum's range, from each entry's own range (interval arithmetic:
+        weights may be negative), narrowed by ``range``; ValueError if they are apart."""
+        total = Interval(0, 0)
+        for weight, entry in zip(self.weights, entries, strict=True):
+            total = intervals.add(total, intervals.mul(Interval.point(weight), entry))
+        return _narrowed(total, self.range)
+
     @property
-    def bounds(self) -> tuple[int, int]:
-        if len(self.entries) == 1 and self.weights == (1,):
-            return -(1 << 31), (1 << 31) - 1
-        return (sum(min(w, 0) for w in self.weights), sum(max(w, 0) for w in self.weights))
+    def bounds(self) -> Bounds:
+        """What is known without MAME's word on the entries: ``range``, or unbounded."""
+        return self.bounds_from([UNBOUNDED] * len(self.entries))
+
+
+def save_item_range(size: int | None) -> Interval:
+    """The values a MAME save-state item holds: MAME 0.251's ``emu.item(h):read(0)``
+    reads ``size`` bytes as unsigned, 8 as a Lua integer (signed 64 bits), and it
+    reaches Python as a double (so 2**63 - 1 arrives as 2**63). None: not known."""
+    if size is None:
+        return UNBOUNDED
+    if size >= 8:
+        return Interval(-(1 << 63), 1 << 63)
+    return Interval(0, (1 << (8 * size)) - 1)
+
+
+def _narrowed(values: Interval, declared: tuple[int, int] | None) -> Bounds:
+    if declared is None:
+        return values.low, values.high
+    low, high = max(values.low, declared[0]), min(values.high, declared[1])
+    if low > high:
+        raise ValueError(f"range [{declared[0]}, {declared[1]}] lies outside the values "
+                         f"{values} it can take")
+    return low, high
 
 
 Variable = MemoryVariable | StateVariable
@@ -368,7 +404,7 @@ def _parse(folder: Path) -> Integration:
 def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
     if isinstance(spec.value, dict) and ("state" in spec.value or "item" in spec.value):
         source = "state" if "state" in spec.value else "item"
-        spec.only_keys(source, "device", "weights")
+        spec.only_keys(source, "device", "weights", "range")
         entries_node = spec.child(source)
         if isinstance(entries_node.value, str):
             entries: tuple[str, ...] = (entries_node.value,)
@@ -384,8 +420,8 @@ def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
             if len(weights) != len(entries):
                 raise weights_node.error(f"has {len(weights)} weights for {len(entries)} entries")
         return StateVariable(name, spec.child("device", device).text(), entries, weights,
-                             source == "item")
-    spec.only_keys("address", "type", "device", "space", "mask", "shift")
+                             source == "item", _declared_range(spec))
+    spec.only_keys("address", "type", "device", "space", "mask", "shift", "range")
     dtype = spec.child("type").convert(DataType.parse)
     address_node = spec.child("address")
     if isinstance(address_node.value, list):
@@ -402,9 +438,24 @@ def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
     shift = spec.child("shift", 0).integer()
     if not 0 <= shift < 64:
         raise spec.error("must be from 0 to 63", "shift")
-    return MemoryVariable(name, spec.child("device", device).text(),
-                          spec.child("space", space).text(), addresses, dtype,
-                          mask.integer() if mask.value is not None else None, shift)
+    variable = MemoryVariable(name, spec.child("device", device).text(),
+                              spec.child("space", space).text(), addresses, dtype,
+                              mask.integer() if mask.value is not None else None, shift,
+                              _declared_range(spec))
+    spec.child("range", None).convert(lambda _: variable.bounds)  # a range apart is an error
+    return variable
+
+
+def _declared_range(spec: Node) -> tuple[int, int] | None:
+    """data.json's ``"range": [low, high]``: the values a variable takes, when its type,
+    mask or weights allow more (e.g. 4-bit counters kept in 32-bit save items)."""
+    node = spec.child("range", None)
+    if node.value is None:
+        return None
+    values = tuple(v.integer() for v in node.elements())
+    if len(values) != 2 or values[0] > values[1]:
+        raise node.error("expected [low, high], two integers with low <= high")
+    return values[0], values[1]
 
 
 def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:

@@ -16,6 +16,12 @@ local function sorted_keys(t)
   return keys
 end
 
+-- What MAME says of each save-state item looked up so far (by CONFIGURE), for
+-- DESCRIBE: its element size in bytes bounds the values read from it. (A device
+-- state entry tells nothing of the kind in MAME 0.251: only name, value,
+-- is_visible and is_divider.)
+local items_seen, items_described = {}, {}
+
 function machine.describe()
   local m = mame()
   local screens = {}
@@ -58,6 +64,7 @@ function machine.describe()
     screens = screens,
     ports = ports,
     devices = devices,
+    save_items = items_described,
   }
 end
 
@@ -94,6 +101,14 @@ function machine.state_entry(device_tag, name)
   return entry
 end
 
+local function note_item(device_tag, name, item)
+  local key = device_tag .. "\0" .. name
+  if items_seen[key] then return end
+  items_seen[key] = true
+  items_described[#items_described + 1] = { device = device_tag, name = name,
+                                            size = item.size, count = item.count }
+end
+
 -- A save-state item (e.g. a netlist counter that is no state entry), wrapped
 -- so that it reads like a state entry: `.value`.
 function machine.save_item(device_tag, name)
@@ -103,6 +118,7 @@ function machine.save_item(device_tag, name)
     error("device '" .. device_tag .. "' has no save-state item '" .. name .. "'")
   end
   local item = emu.item(handle)
+  note_item(device_tag, name, item)
   return setmetatable({}, { __index = function() return item:read(0) end })
 end
 

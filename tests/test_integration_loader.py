@@ -1,13 +1,16 @@
 """Loading and validating integration folders (pure logic, no MAME)."""
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from gym_mame import integration
+from gym_mame.datatypes import DataType
 from gym_mame.errors import IntegrationError
-from gym_mame.integration import MemoryVariable, StateVariable
+from gym_mame.integration import MemoryVariable, StateVariable, save_item_range
+from gym_mame.intervals import Interval
 
 
 def test_every_bundled_integration_loads() -> None:
@@ -47,7 +50,39 @@ def test_sfiii3n_action_groups_follow_mametoolkit() -> None:
 def test_state_variable_weights() -> None:
     var = StateVariable("s", ":maincpu", ("a", "b", "c"), (1, 2, 10))
     assert var.decode([1.0, 1.0, 1.0]) == 13
-    assert var.bounds == (0, 13)
+    bits = [Interval(0, 1)] * 3
+    assert var.bounds_from(bits) == (0, 13)
+    assert var.bounds == (-math.inf, math.inf)  # MAME 0.251 tells nothing of state entries
+
+
+def test_state_variable_range_is_the_weighted_sum_of_its_entries_ranges() -> None:
+    # Pong's ball counter: two 4-bit counters kept in 32-bit save items.
+    counters = [save_item_range(4), save_item_range(4)]
+    var = StateVariable("ball", ":maincpu", ("hi", "lo"), (16, 1), items=True)
+    assert var.bounds_from(counters) == (0, 17 * (2**32 - 1))
+    declared = StateVariable("ball", ":maincpu", ("hi", "lo"), (16, 1), True, (0, 255))
+    assert declared.bounds_from(counters) == (0, 255) and declared.bounds == (0, 255)
+    signed = StateVariable("d", ":maincpu", ("a", "b"), (1, -3), items=True)
+    assert signed.bounds_from([save_item_range(1), save_item_range(1)]) == (-765, 255)
+    assert save_item_range(8) == Interval(-(2**63), 2**63)  # a Lua integer, sent as a double
+    with pytest.raises(ValueError, match=r"range \[300, 400\] lies outside the values"):
+        StateVariable("x", ":maincpu", ("a",), (1,), True, (300, 400)).bounds_from(
+            [save_item_range(1)])
+
+
+def test_memory_variable_bounds_follow_type_mask_shift_and_range() -> None:
+    def var(text: str, mask: int | None = None, shift: int = 0, declared=None):
+        dtype = DataType.parse(text)
+        return MemoryVariable("v", ":maincpu", "program", (0,), dtype, mask, shift, declared)
+
+    assert var("|u1", 0x70, 4).bounds == (0, 7)
+    assert var("|i1", 0xFF).bounds == (0, 255)  # a mask makes a signed byte non-negative
+    assert var("|i1").bounds == (-128, 127)
+    assert var(">d2", None, 0, (0, 50)).bounds == (0, 50)
+    for raw in range(256):  # every byte decodes inside the bounds
+        for v in (var("|i1", 0x3C, 2), var("|u1", -16), var("|i1", -16, 1)):
+            low, high = v.bounds
+            assert low <= v.decode(bytes([raw])) <= high, (v, raw)
 
 
 def test_unknown_game_lists_known_ones() -> None:
@@ -138,6 +173,10 @@ def test_missing_file(integration_copy) -> None:
         ("scenario.json", lambda d: d["variables"].update(
             started={"expression": "prev(started)", "initial": 1e300}),
          "variables.started.initial: must be a number within ±2**63"),
+        ("data.json", lambda d: d["info"]["lives_byte"].update(range=[5, 1]),
+         "info.lives_byte.range: expected [low, high]"),
+        ("data.json", lambda d: d["info"]["lives_byte"].update(range=[300, 400]),
+         "info.lives_byte.range: range [300, 400] lies outside the values [0, 255]"),
     ],
 )
 def test_invalid_files_name_file_key_and_problem(integration_copy, file, change, message):

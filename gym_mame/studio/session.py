@@ -28,6 +28,7 @@ from gym_mame.bridge import MameBridge
 from gym_mame.datatypes import DataType
 from gym_mame.errors import BridgeError, GymMameError, IntegrationError
 from gym_mame.integration import Integration, MemoryVariable, StateVariable, Variable
+from gym_mame.intervals import Interval
 from gym_mame.jsonfile import Node
 from gym_mame.protocol import ItemRead, MemoryRead, StateRead, StepResult
 from gym_mame.roms import find_cartridge, rom_paths
@@ -580,8 +581,9 @@ class Session:
                               f"column {exc.colno}: {exc.msg}") from None
         with self.lock:
             try:
+                ranges = {n: Interval(*v.bounds) for n, v in self.variables.items()}
                 scenario = parse_scenario(Node(document, Path("scenario.json")),
-                                          set(self.variables))
+                                          set(self.variables), ranges)
             except IntegrationError as exc:
                 raise StudioError(str(exc)) from None
             self.scenario, self.scenario_text = scenario, text
