@@ -1,14 +1,22 @@
 """One MAME process and the ZeroMQ connection to the Lua bridge inside it.
 
 The Python side binds a ZeroMQ PAIR socket on a private Unix-domain socket
-(or loopback TCP) and starts MAME with ``lua/bridge.lua``, which connects back.
-Requests are sent without blocking (:meth:`MameBridge.send`) and replies are
-received separately (:meth:`MameBridge.receive`), so one thread can keep many
-MAME processes busy at once: send to all, then poll their :attr:`socket`\\ s.
+(or loopback TCP) and starts MAME with ``lua/bridge.lua``, which connects back
+and proves, in the ZeroMQ handshake, the password it was given (see
+:mod:`gym_mame.auth`): no other process can take its place. Requests are sent
+without blocking (:meth:`MameBridge.send`) and replies are received
+separately (:meth:`MameBridge.receive`), so one thread can keep many MAME
+processes busy at once: send to all, then poll their :attr:`socket`\\ s.
 
 After each request one byte goes down MAME's stdin (the "doorbell"): the Lua
 side waits on that pipe instead of polling its socket, so an idle MAME uses no
 CPU, and it exits as soon as the pipe closes, i.e. when this process dies.
+
+MAME runs in a process group of its own (with a wrapper script, if
+``mame_path`` is one, and anything that starts): stopping MAME stops the group,
+Ctrl-C in a terminal reaches Python only, and a MAME whose parent died while
+it ran a long step notices within a few frames (lua/parent.lua) and stops the
+group itself.
 """
 
 from __future__ import annotations
@@ -19,11 +27,11 @@ import contextvars
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 import weakref
@@ -33,17 +41,25 @@ from typing import Any
 
 import zmq
 
-from gym_mame import protocol
+from gym_mame import protocol, savestate
+from gym_mame.auth import authenticator
 from gym_mame.errors import (
     BridgeError,
     MameCrashedError,
     MameNotFoundError,
     MameTimeoutError,
     RomNotFoundError,
+    SaveStateError,
 )
+from gym_mame.mameinfo import check_command_line
+from gym_mame.protocol import InputSpec, Read, StepResult
 from gym_mame.resources import lua_dir
+from gym_mame.workdir import PrivateDir
 
 _POLL_SLICE_MS = 100  # how often a wait checks that MAME is still alive
+_SHUTDOWN_WAIT_S = 2.0  # a polite SHUTDOWN, then the process group is killed
+MAX_EVERY_FRAME_REPLY = 256 << 20  # bytes of per-frame reads one STEP may ask for
+STATE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as lua/machine.lua accepts
 _LIVE_BRIDGES: weakref.WeakSet[MameBridge] = weakref.WeakSet()
 _PR_SET_PDEATHSIG = 1
 _EXTRA_ARGS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
@@ -53,7 +69,8 @@ _EXTRA_ARGS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
 @contextlib.contextmanager
 def extra_mame_args(*args: str) -> Iterator[None]:
     """Add MAME command-line options to every bridge started inside this block,
-    including those an env starts (e.g. ``-record``/``-playback`` for input recording)."""
+    including those an env starts (e.g. ``-record``/``-playback`` for input recording).
+    For the package's own tools: these are passed as given."""
     token = _EXTRA_ARGS.set((*_EXTRA_ARGS.get(), *args))
     try:
         yield
@@ -84,11 +101,31 @@ def find_mame(mame_path: str | os.PathLike[str] | None = None) -> str:
     )
 
 
+def process_start_time(pid: int | str = "self") -> str:
+    """Field 22 of ``/proc/<pid>/stat``: with the pid, it names a process uniquely."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text.rsplit(")", 1)[1].split()[19]
+
+
+def describe_exit(code: int | None) -> str:
+    """``exited with code 4`` / ``was killed by SIGKILL (signal 9)``."""
+    if code is None:
+        return "is still running"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"was killed by {name} (signal {-code})"
+    return f"exited with code {code}"
+
+
 def _die_with_parent_hook() -> Any:
     """A preexec_fn that makes the kernel kill MAME when this thread exits.
 
     PR_SET_PDEATHSIG fires when the *thread* that forked dies, so it is only
-    used from the main thread; the doorbell pipe covers every other case."""
+    used from the main thread; the doorbell pipe and the Lua side's check of its
+    parent cover every other case."""
     if threading.current_thread() is not threading.main_thread():
         return None
     try:
@@ -110,15 +147,17 @@ class MameBridge:
 
     Args:
         system: MAME machine (driver) name, e.g. ``"pong"`` or ``"a2600"``.
-        media: extra media options, e.g. ``{"cart": "/path/breakout.bin"}``.
+        media: slot and media options, e.g. ``{"cart": "/path/breakout.bin",
+            "joyport1": "pad"}``; each must be one of the machine's own slots or
+            media (checked against ``mame -listxml``), never another MAME option.
         rom_paths: folders MAME searches for ROM sets (``-rompath``).
         mame_path: MAME executable (see :func:`find_mame`).
         transport: ``"ipc"`` (private Unix-domain socket, default) or ``"tcp"``
-            (loopback only).
+            (loopback only). Either way only the MAME started here can join.
         headless: no window and no sound; ``False`` opens MAME's own window.
         throttle: run at real-time speed (for watching) instead of flat out.
         timeout: seconds a request may take before MAME is declared hung.
-        extra_args: more MAME command-line options.
+        extra_args: more MAME command-line options (for the package's tools).
     """
 
     def __init__(
@@ -136,31 +175,46 @@ class MameBridge:
     ) -> None:
         if transport not in ("ipc", "tcp"):
             raise ValueError(f"transport must be 'ipc' or 'tcp', not {transport!r}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.system = system
         self.media = dict(media or {})
         self.rom_paths = [str(p) for p in rom_paths]
         self.timeout = timeout
         self.closed = False
         self.proc: subprocess.Popen[bytes] | None = None
+        self._owner = os.getpid()
         self._socket: zmq.Socket | None = None
-        self._pending = False
-        self._memory_bytes = 0
-        self._state_count = 0
+        self._pending: bytes | None = None  # the opcode-led request awaiting its reply
+        self.interrupted = False  # a wait for a reply was interrupted (Ctrl-C)
+        self._step_layout = struct.Struct("<I")
+        self._counts = (0, 0, 0)  # analog inputs, memory bytes, state values per STEP
+        self._step_wants = (False, False, 0)
+        self._state_format: savestate.StateFormat | None = None
+        self._checked_states: dict[str, tuple[int, int]] = {}  # name -> (mtime_ns, size)
+        self._own_states: set[str] = set()  # written by this MAME (the Lua side checks loads)
+        self._zap_domain = ""
         executable = find_mame(mame_path)
-        self.workdir = Path(tempfile.mkdtemp(prefix="gym_mame-"))  # mode 0700
+        check_command_line(executable, system, self.media)
+        self._dir = PrivateDir()
+        self.workdir = self._dir.path
         _LIVE_BRIDGES.add(self)
         try:
-            self._start(executable, media or {}, transport, headless, throttle, extra_args)
+            self._start(executable, transport, headless, throttle, extra_args)
             self._request(protocol.hello())
         except BaseException:
             self.close()
             raise
 
     # -- process ---------------------------------------------------------------
-    def _start(self, executable: str, media: dict[str, str], transport: str,
-               headless: bool, throttle: bool, extra_args: Sequence[str]) -> None:
-        socket = zmq.Context.instance().socket(zmq.PAIR)
+    def _start(self, executable: str, transport: str, headless: bool, throttle: bool,
+               extra_args: Sequence[str]) -> None:
+        auth = authenticator()
+        self._zap_domain, password = auth.register()
+        socket = auth.context.socket(zmq.PAIR)
         socket.linger = 0
+        socket.plain_server = True
+        socket.zap_domain = self._zap_domain.encode()
         if transport == "ipc":
             path = self.workdir / "bridge.sock"
             socket.bind(f"ipc://{path}")
@@ -172,7 +226,7 @@ class MameBridge:
 
         wd = self.workdir
         cmd = [executable, self.system]
-        for option, value in media.items():
+        for option, value in self.media.items():
             cmd += [f"-{option}", str(value)]
         cmd += [
             "-rompath", ";".join(self.rom_paths) or str(wd / "roms"),
@@ -190,8 +244,12 @@ class MameBridge:
         env = dict(os.environ)
         env.update(
             GYM_MAME_ENDPOINT=endpoint,
+            GYM_MAME_SECRET=password,
             GYM_MAME_LUA_DIR=str(lua_dir()),
             GYM_MAME_DOORBELL="stdin",
+            GYM_MAME_PARENT_PID=str(os.getpid()),
+            GYM_MAME_PARENT_START=process_start_time(),
+            GYM_MAME_OWN_GROUP="1",
             SDL_AUDIODRIVER=env.get("SDL_AUDIODRIVER", "dummy"),
         )
         if headless:
@@ -204,15 +262,17 @@ class MameBridge:
         cmd += [*_EXTRA_ARGS.get(), *extra_args]
         self.command = cmd
         self._log = open(wd / "mame.log", "wb")
-        self.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=wd,
-            preexec_fn=_die_with_parent_hook(),
-        )
+        try:
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT,
+                env=env, cwd=wd, preexec_fn=_die_with_parent_hook(),
+                start_new_session=True,  # its own process group, stopped as one
+            )
+        except OSError as exc:
+            raise MameNotFoundError(
+                f"cannot start MAME at {executable}: {exc.strerror or exc}. Point mame_path= "
+                "or GYM_MAME_BIN at the MAME executable, or unset them to use the system MAME."
+            ) from None
 
     def log_tail(self, lines: int = 15) -> str:
         """The last lines MAME printed (useful in error messages)."""
@@ -221,7 +281,8 @@ class MameBridge:
         except OSError:
             return ""
         kept = [line for line in text.splitlines()
-                if line.strip() and "ALSA lib" not in line and "XDG_RUNTIME_DIR" not in line]
+                if line.strip() and "ALSA lib" not in line and "XDG_RUNTIME_DIR" not in line
+                and "doesn't make much sense" not in line]
         return "\n".join(kept[-lines:])
 
     def _exited_error(self) -> Exception:
@@ -238,11 +299,9 @@ class MameBridge:
                 f"Put the ROM set (e.g. {self.system}.zip) in a folder and pass "
                 "rom_path='/that/folder' or set GYM_MAME_ROMPATH."
             )
-        if "Unknown system" in log or "does not exist" in log:
-            return RomNotFoundError(f"MAME does not know the machine {self.system!r}.\n{log}")
         return MameCrashedError(
-            f"MAME ({self.system}) exited with code {code}. Its last output:\n{log or '(none)'}"
-        )
+            f"MAME ({self.system}) {describe_exit(code)}. Its last output:\n{log or '(none)'}",
+            log)
 
     # -- requests --------------------------------------------------------------
     @property
@@ -252,12 +311,22 @@ class MameBridge:
             raise MameCrashedError("this MAME bridge is closed")
         return self._socket
 
+    @property
+    def pending(self) -> bool:
+        """Whether a request awaits its reply."""
+        return self._pending is not None
+
     def send(self, request: bytes) -> None:
-        """Send a request without waiting for the reply (see :meth:`receive`)."""
+        """Send a request without waiting for the reply (see :meth:`receive`).
+
+        After a wait that was interrupted (Ctrl-C), the reply it waited for is
+        taken and dropped first (see :meth:`drain`)."""
         if self.closed or self.proc is None:
             raise MameCrashedError(f"the MAME process for {self.system!r} is closed")
-        if self._pending:
-            raise RuntimeError("a reply is still pending; call receive() first")
+        if self._pending is not None:
+            if not self.interrupted:
+                raise RuntimeError("a reply is still pending; call receive() first")
+            self.drain()
         deadline = time.monotonic() + self.timeout
         while not self.socket.poll(_POLL_SLICE_MS, zmq.POLLOUT):  # not connected yet
             self._check_alive(deadline, "to connect")
@@ -266,20 +335,42 @@ class MameBridge:
             os.write(self.proc.stdin.fileno(), b"\x01")  # type: ignore[union-attr]
         except (BrokenPipeError, OSError):
             raise self._exited_error() from None
-        self._pending = True
+        self._pending = request[:1]
 
     def receive(self) -> memoryview:
         """Wait for the reply to the last request; return its body (after the status)."""
         deadline = time.monotonic() + self.timeout
-        while not self.socket.poll(_POLL_SLICE_MS, zmq.POLLIN):
-            self._check_alive(deadline, "to answer")
+        try:
+            while not self.socket.poll(_POLL_SLICE_MS, zmq.POLLIN):
+                self._check_alive(deadline, "to answer")
+        except KeyboardInterrupt:
+            # MAME goes on with the request (it is in a process group of its own, so
+            # Ctrl-C did not reach it); its reply is taken before the next request.
+            self.interrupted = True
+            raise
         frame = self.socket.recv(copy=False)
-        self._pending = False
+        self._pending = None
+        self.interrupted = False
         body = frame.buffer
+        if len(body) == 0 or body[0] not in (protocol.STATUS_OK, protocol.STATUS_ERROR):
+            raise BridgeError(f"MAME ({self.system}) sent a malformed reply")
         if body[0] != protocol.STATUS_OK:
             raise BridgeError(f"MAME ({self.system}) rejected a request: "
                               f"{bytes(body[1:]).decode(errors='replace')}")
         return body[1:]
+
+    def drain(self) -> StepResult | None:
+        """Take the reply to a request whose wait was interrupted; return it if it was
+        a STEP's, so that a caller can catch up with what MAME did."""
+        if self._pending is None:
+            return None
+        was_step = self._pending == bytes([protocol.OP_STEP])
+        self.interrupted = False
+        try:
+            body = self.receive()
+        except BridgeError:
+            return None
+        return self._parse_step(body) if was_step else None
 
     def _check_alive(self, deadline: float, what: str) -> None:
         assert self.proc is not None
@@ -288,10 +379,14 @@ class MameBridge:
             self.close()
             raise error
         if time.monotonic() > deadline:
+            refused, address = authenticator().refused(self._zap_domain)
+            intruder = (f" Meanwhile {refused} connection attempt(s) without this MAME's "
+                        f"credentials were refused (last from {address or 'a local socket'}):"
+                        " another process tried to take its place." if refused else "")
             self.close()
             raise MameTimeoutError(
                 f"MAME ({self.system}) took more than {self.timeout:g} s {what}; it was "
-                "stopped. Raise timeout= if the machine is slow to start or to run."
+                f"stopped.{intruder} Raise timeout= if the machine is slow to start or to run."
             )
 
     def _request(self, request: bytes) -> memoryview:
@@ -303,48 +398,105 @@ class MameBridge:
         """Screens, input ports and fields, address spaces and state entries."""
         return json.loads(bytes(self._request(protocol.describe())))
 
-    def configure(self, screen: str, inputs: Sequence[tuple[str, str]],
-                  reads: Sequence[protocol.MemoryRead | protocol.StateRead
-                                  | protocol.ItemRead]) -> None:
+    def configure(self, screen: str, inputs: Sequence[InputSpec], reads: Sequence[Read]) -> None:
         """Fix the inputs a STEP sets and the values it returns (in this order)."""
         body = self._request(protocol.configure(screen, inputs, reads))
-        self._memory_bytes, self._state_count = struct.unpack_from("<IH", body)
+        memory_bytes, state_count, n_analog = struct.unpack_from("<IHH", body)
+        self._counts = (n_analog, memory_bytes, state_count)
+        self._step_layout = protocol.segment_format(inputs)
 
-    def send_step(self, segments: Sequence[tuple[int, Sequence[int]]],
+    def send_step(self, segments: Sequence[tuple[int, Sequence[float]]],
                   want_pixels: bool = True, want_reads: bool = True,
                   every_frame: bool = False) -> None:
         """Start a STEP (non-blocking); finish it with :meth:`receive_step`.
-        ``every_frame`` returns the reads after each frame (``StepResult.frames``)."""
+
+        Each segment is ``(frames, values)``: per configured input, in order, a
+        digital value, or an analog start position (``protocol.KEEP``: where it is)
+        and speed per frame. ``every_frame`` returns the reads after each frame
+        (``StepResult.frames``)."""
         frames = sum(n for n, _ in segments) if every_frame else 0
+        _, memory_bytes, state_count = self._counts
+        if frames * (memory_bytes + 8 * state_count) > MAX_EVERY_FRAME_REPLY:
+            raise ValueError(f"a step of {frames} frames with reads after every frame would "
+                             f"return more than {MAX_EVERY_FRAME_REPLY >> 20} MiB; use fewer "
+                             "frames per step")
+        request = protocol.step(segments, self._step_layout, want_pixels, want_reads,
+                                every_frame)
         self._step_wants = (want_pixels, want_reads, frames)
-        self.send(protocol.step(segments, want_pixels, want_reads, every_frame))
+        self.send(request)
 
-    def receive_step(self) -> protocol.StepResult:
+    def receive_step(self) -> StepResult:
+        return self._parse_step(self.receive())
+
+    def _parse_step(self, body: memoryview) -> StepResult:
         want_pixels, want_reads, frames = self._step_wants
-        return protocol.parse_step(self.receive(), self._memory_bytes, self._state_count,
-                                   want_pixels, want_reads, frames)
+        try:
+            return protocol.parse_step(body, *self._counts, want_pixels, want_reads, frames)
+        except (ValueError, struct.error) as exc:
+            raise BridgeError(f"MAME ({self.system}) sent a malformed STEP reply: {exc}") from None
 
-    def step(self, segments: Sequence[tuple[int, Sequence[int]]],
+    def step(self, segments: Sequence[tuple[int, Sequence[float]]],
              want_pixels: bool = True, want_reads: bool = True,
-             every_frame: bool = False) -> protocol.StepResult:
+             every_frame: bool = False) -> StepResult:
         """Run the segments' frames with their input values; return the last frame."""
         self.send_step(segments, want_pixels, want_reads, every_frame)
         return self.receive_step()
 
+    # -- save states -------------------------------------------------------------
     def state_path(self, name: str) -> Path:
         """Where MAME reads and writes the save state called ``name``."""
+        if not STATE_NAME.match(name):
+            raise ValueError(f"a save state name is 1-64 letters, digits, _ or -, not {name!r}")
         return self.workdir / "sta" / self.system / f"{name}.sta"
 
     def save_state(self, name: str) -> None:
-        """Schedule a save; MAME writes it before the next STEP's first frame."""
+        """Save the machine's state as ``name``, as it is now: MAME writes the file as
+        the next STEP starts (so saving does not move the game on); :meth:`flush`
+        writes it at once when the file is needed before that."""
+        self.state_path(name)  # checks the name
         self._request(protocol.save_state(name))
+        self._own_states.add(name)
+
+    def flush(self) -> None:
+        """Write waiting saves now (MAME runs a frame to write them, then loads the
+        saved point back: the game still does not move on)."""
+        self._request(protocol.flush())
 
     def load_state(self, name: str) -> None:
-        """Schedule a load; it takes effect before the next STEP's first frame."""
-        if not self.state_path(name).is_file():
-            raise FileNotFoundError(f"no save state {self.state_path(name)}")
+        """Load the state ``name``; it takes effect before the next STEP's first frame.
+
+        A file this MAME did not write is first checked to be a complete state of
+        this machine (:class:`SaveStateError` says why not); the next STEP fails if
+        MAME did not load it after all."""
+        path = self.state_path(name)
+        if name not in self._own_states:
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                raise SaveStateError(f"no save state {name!r} ({path})") from None
+            if self._checked_states.get(name) != (stat.st_mtime_ns, stat.st_size):
+                savestate.check(path, self.state_format())
+                self._checked_states[name] = (stat.st_mtime_ns, stat.st_size)
         self._request(protocol.load_state(name))
 
+    def import_state(self, source: str | os.PathLike[str], name: str) -> None:
+        """Copy a save state file into this MAME's state folder as ``name``, after
+        checking that it is a complete state of this machine."""
+        savestate.check(Path(source), self.state_format())
+        target = self.state_path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        self._own_states.discard(name)
+
+    def state_format(self) -> savestate.StateFormat:
+        """What this machine's save states look like (asked of MAME once)."""
+        if self._state_format is None:
+            body = bytes(self._request(protocol.state_info()))
+            self._state_format = savestate.StateFormat(body[:32],
+                                                       struct.unpack_from("<Q", body, 32)[0])
+        return self._state_format
+
+    # -- memory ------------------------------------------------------------------
     def read_memory(self, device: str, space: str, address: int, length: int) -> bytes:
         return bytes(self._request(protocol.read_memory(device, space, address, length)))
 
@@ -353,30 +505,35 @@ class MameBridge:
 
     # -- shutdown --------------------------------------------------------------
     def close(self) -> None:
-        """Stop MAME and remove its temporary folder. Safe to call twice."""
-        if self.closed:
+        """Stop MAME (its whole process group) and remove its temporary folder.
+        Safe to call twice; does nothing in a forked child (the parent owns MAME)."""
+        if self.closed or os.getpid() != self._owner:
             return
         self.closed = True
         proc, self.proc = self.proc, None
         if proc is not None:
-            if proc.poll() is None and self._socket is not None and not self._pending:
+            if proc.poll() is None and self._socket is not None and self._pending is None:
                 try:  # polite first: MAME exits at once on SHUTDOWN
                     self._socket.send(protocol.shutdown(), zmq.NOBLOCK)
                     os.write(proc.stdin.fileno(), b"\x01")  # type: ignore[union-attr]
-                    proc.wait(timeout=2)
+                    proc.wait(timeout=_SHUTDOWN_WAIT_S)
                 except (zmq.ZMQError, OSError, subprocess.TimeoutExpired):
                     pass
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # a wrapper's children too
+            proc.wait()
             if proc.stdin is not None:
-                proc.stdin.close()
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
         if self._socket is not None:
             self._socket.close(linger=0)
             self._socket = None
+        if self._zap_domain:
+            authenticator().forget(self._zap_domain)
         if getattr(self, "_log", None) is not None:
             self._log.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if getattr(self, "_dir", None) is not None:
+            self._dir.remove()
 
     def __del__(self) -> None:
         try:
@@ -394,4 +551,12 @@ class MameBridge:
 @atexit.register
 def _close_all() -> None:
     for bridge in list(_LIVE_BRIDGES):
-        bridge.close()
+        bridge.close()  # a no-op for bridges a forked child inherited
+
+
+def _forget_inherited() -> None:
+    """In a forked child: the parent's bridges are the parent's to close."""
+    _LIVE_BRIDGES.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited)

@@ -145,7 +145,7 @@ def cmd_make_state(args: argparse.Namespace) -> int:
     import json
     import shutil
 
-    from gym_mame.env import START_STATE, MameEnv
+    from gym_mame.emulator import START_STATE, Emulator
     from gym_mame.integration import load
 
     game = load(args.game)
@@ -153,9 +153,10 @@ def cmd_make_state(args: argparse.Namespace) -> int:
         print(f"{game.name} has no boot sequence in metadata.json", file=sys.stderr)
         return 2
     state_file = game.folder / "start.sta"
-    env = MameEnv(str(game.folder), rom_path=args.rom_path, rebuild_start_state=True)
+    env = Emulator(game, rom_path=args.rom_path)
     try:
-        shutil.copyfile(env.bridge.state_path(START_STATE), state_file)
+        env.prepare_start(rebuild=True)
+        shutil.copyfile(env.state_file(START_STATE), state_file)
         meta_path = game.folder / "metadata.json"
         meta = json.loads(meta_path.read_text())
         meta.setdefault("start", {})["state"] = state_file.name

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import os
-import shutil
+import weakref
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import cv2
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from gym_mame import integration as integrations
+from gym_mame import frames as framing
 from gym_mame.actions import ActionMapper
-from gym_mame.bridge import MameBridge
-from gym_mame.errors import IntegrationError, RomNotFoundError
-from gym_mame.integration import Bounds, Integration, MemoryVariable, StateVariable, save_item_range
+from gym_mame.emulator import LOAD_SETTLE_FRAMES, Emulator, EmulatorStep, Segment
+from gym_mame.errors import IntegrationError
+from gym_mame.integration import Integration
 from gym_mame.intervals import Interval
-from gym_mame.protocol import ItemRead, MemoryRead, StateRead, StepResult
-from gym_mame.roms import find_cartridge, rom_paths
+from gym_mame.protocol import U32_MAX
 
 OBS_TYPES = ("rgb", "grayscale", "ram", "dict")
-START_STATE = "start"
+MAX_FRAMESKIP = U32_MAX  # frames of one step: what one protocol segment carries
 
 
 class MameEnv(gym.Env[Any, Any]):
@@ -89,19 +87,27 @@ class MameEnv(gym.Env[Any, Any]):
                              f"or None, not {render_mode!r}")
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {OBS_TYPES}, not {obs_type!r}")
-        if not isinstance(frameskip, (int, np.integer)) or frameskip < 1:
-            raise ValueError(f"frameskip must be a positive integer, not {frameskip!r}")
+        if not _is_int(frameskip) or not 1 <= frameskip <= MAX_FRAMESKIP:
+            raise ValueError(f"frameskip must be an integer from 1 to {MAX_FRAMESKIP}, "
+                             f"not {frameskip!r}")
         if not 0.0 <= repeat_action_probability <= 1.0:
             raise ValueError("repeat_action_probability must be in [0, 1], "
                              f"not {repeat_action_probability!r}")
-        if noop_max < 0:
-            raise ValueError(f"noop_max must be >= 0, not {noop_max!r}")
+        if not _is_int(noop_max) or noop_max < 0:
+            raise ValueError(f"noop_max must be an integer >= 0, not {noop_max!r}")
+        if max_episode_steps is not None and (not _is_int(max_episode_steps)
+                                              or max_episode_steps < 1):
+            raise ValueError(f"max_episode_steps must be a positive integer or None, not "
+                             f"{max_episode_steps!r}")
+        if obs_size is not None and (len(obs_size) != 2 or not all(
+                _is_int(n) and 1 <= n <= 65535 for n in obs_size)):
+            raise ValueError(f"obs_size must be (height, width), two integers from 1 to "
+                             f"65535, not {obs_size!r}")
         self._window = render_mode == "human" and bool(
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
         if render_mode == "human" and not self._window:
             gym.logger.warn("render_mode='human' opens MAME's window, but there is no display "
                             "(DISPLAY is not set): running headless")
-        self.game: Integration = integrations.load(game)
         self.render_mode = render_mode
         self.obs_type = obs_type
         self.frameskip = int(frameskip)
@@ -109,156 +115,56 @@ class MameEnv(gym.Env[Any, Any]):
         self.repeat_action_probability = float(repeat_action_probability)
         self.max_episode_steps = max_episode_steps
         self.noop_max = int(noop_max)
-        if obs_type == "ram" and not self.game.ram:
-            raise IntegrationError(f"{self.game.name} defines no RAM regions, so "
-                                   "obs_type='ram' is not available; use 'rgb' or 'dict'")
-        self._mapper = ActionMapper(self.game, action_type, full_action_space)
-        self.action_space = self._mapper.space
-
-        # Inputs in the order the bridge receives their values.
-        self._inputs = list(self.game.inputs.values())
-        self._input_index = {inp.name: i for i, inp in enumerate(self._inputs)}
-        self._reads = self._plan_reads()
-        self._analog: dict[str, float] = {i.name: i.initial for i in self._inputs if i.analog}
-        self._obs_size = obs_size or self.game.obs_size
-        self._last_rgb: np.ndarray | None = None
-        self._last_bgra: memoryview | None = None
-        self._last_size = (0, 0)
-        self.ale = AleCompat(self)
-
-        self._bridge = self._launch(rom_path, mame_path, transport, timeout)
-        try:
-            self._prepare_start_state(rebuild_start_state)
-            self._bridge.load_state(START_STATE)
-            first = self._run([(1, self._values(()))], want_pixels=True)
+        self._emulator = Emulator(game, rom_path=rom_path, mame_path=mame_path,
+                                  transport=transport, timeout=timeout, window=self._window)
+        try:  # from here on, any failure must not leave MAME running
+            self.game: Integration = self._emulator.game
+            if obs_type == "ram" and not self.game.ram:
+                raise IntegrationError(f"{self.game.name} defines no RAM regions, so "
+                                       "obs_type='ram' is not available; use 'rgb' or 'dict'")
+            self._mapper = ActionMapper(self.game, action_type, full_action_space)
+            self.action_space = self._mapper.space
+            self._obs_size = tuple(obs_size) if obs_size is not None else self.game.obs_size
+            self._last_step: EmulatorStep | None = None
+            self._last_rgb: np.ndarray | None = None
+            self.ale = AleCompat(self)
+            self._emulator.prepare_start(rebuild_start_state)
+            first = self._emulator.reset(frames=1)
+            framing.check_crop(self.game.crop, first.height, first.width)
+            self._last_step = first
+            self.observation_space = self._make_observation_space()
         except BaseException:
-            self._bridge.close()
+            self._emulator.close()
             raise
-        self.observation_space = self._make_observation_space(first)
-        self.metadata = {**self.metadata, "render_fps": self._refresh_rate() / self.frameskip}
+        self.metadata = {**self.metadata,
+                         "render_fps": self._emulator.refresh_rate / self.frameskip}
         self._held: tuple[str, ...] = ()
         self._values_prev: dict[str, float] | None = None
         self._terminated = False
+        self._interrupted = False
         self._steps = 0
         self._episode_frame = 0
-        self._frame = 0
+
+    @property
+    def emulator(self) -> Emulator:
+        """The MAME behind this env (memory access, save states, raw stepping)."""
+        return self._emulator
+
+    @property
+    def bridge(self) -> Any:
+        """The MAME process's connection (for the package's tools)."""
+        return self._emulator.bridge
+
+    @property
+    def mame_version(self) -> str:
+        return self._emulator.mame_version
+
+    @property
+    def description(self) -> dict[str, Any]:
+        return self._emulator.description
 
     # -- set-up ----------------------------------------------------------------
-    def _launch(self, rom_path: Any, mame_path: Any, transport: str,
-                timeout: float) -> MameBridge:
-        paths = rom_paths(rom_path)
-        media: dict[str, str] = dict(self.game.slots)
-        if self.game.cartridge is not None:
-            cart = self.game.cartridge
-            media[cart.slot] = str(find_cartridge(cart, paths))
-        try:
-            bridge = MameBridge(self.game.machine, media=media, rom_paths=paths,
-                                mame_path=mame_path, transport=transport,
-                                headless=not self._window, throttle=self._window,
-                                timeout=timeout)
-        except RomNotFoundError as exc:
-            if self.game.rom_set is None:
-                raise
-            raise RomNotFoundError(
-                f"{self.game.env_id} needs the MAME ROM set {self.game.rom_set!r} "
-                f"({self.game.title}), which was not found. Looked in: "
-                f"{', '.join(str(p) for p in paths)}. Put {self.game.rom_set}.zip (and its "
-                "parent set, if it is a clone) in a folder and pass rom_path='/that/folder' "
-                "or set GYM_MAME_ROMPATH. gym_mame ships no commercial ROMs. "
-                f"(MAME: {str(exc).split('. Searched')[0]}.)"
-            ) from None
-        try:
-            bridge.configure(self.game.screen, [(i.port, i.field) for i in self._inputs],
-                             self._reads)
-            self.description = bridge.describe()
-            self.mame_version = str(self.description["mame_version"]).split()[0]
-        except BaseException:
-            bridge.close()
-            raise
-        return bridge
-
-    def _plan_reads(self) -> list[MemoryRead | StateRead | ItemRead]:
-        """What each step reads: RAM regions, then memory variables outside them, then
-        state entries. Each memory variable gets the offsets of its bytes in the reply."""
-        reads: list[MemoryRead | StateRead | ItemRead] = []
-        self._ram_bytes = 0
-        regions = []
-        for device, space, start, length in self.game.ram:
-            reads.append(MemoryRead(device, space, start, length))
-            regions.append((device, space, start, length, self._ram_bytes))
-            self._ram_bytes += length
-        offset = self._ram_bytes
-
-        def in_ram(var: MemoryVariable, address: int) -> int | None:
-            for device, space, start, length, first in regions:
-                if (device, space) == (var.device, var.space) and start <= address < start + length:
-                    return first + address - start
-            return None
-
-        self._memory_vars: list[tuple[MemoryVariable, slice | list[int]]] = []
-        for var in self.game.variables.values():
-            if not isinstance(var, MemoryVariable):
-                continue
-            offsets = [in_ram(var, a) for a in var.addresses]
-            if None in offsets and var.contiguous:
-                reads.append(MemoryRead(var.device, var.space, var.address, len(offsets)))
-                offsets = list(range(offset, offset + len(offsets)))
-                offset += len(offsets)
-            for i, address in enumerate(var.addresses):
-                if offsets[i] is None:
-                    reads.append(MemoryRead(var.device, var.space, address, 1))
-                    offsets[i] = offset
-                    offset += 1
-            where = [o for o in offsets if o is not None]
-            if where == list(range(where[0], where[0] + len(where))):
-                self._memory_vars.append((var, slice(where[0], where[0] + len(where))))
-            else:
-                self._memory_vars.append((var, where))
-        self._state_vars: list[tuple[StateVariable, int]] = []
-        first = 0
-        for var in self.game.variables.values():
-            if isinstance(var, StateVariable):
-                kind = ItemRead if var.items else StateRead
-                reads += [kind(var.device, name) for name in var.entries]
-                self._state_vars.append((var, first))
-                first += len(var.entries)
-        return reads
-
-    def _prepare_start_state(self, rebuild: bool) -> None:
-        """Put the start state where MAME loads it from: the shipped file when it was
-        made by this MAME version, else replay the integration's boot sequence."""
-        shipped = self.game.start_state
-        target = self._bridge.state_path(START_STATE)
-        version_ok = self.game.start_state_mame in (None, self.mame_version)
-        if shipped is not None and shipped.is_file() and version_ok and not rebuild:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(shipped, target)
-            return
-        if not self.game.boot:
-            raise IntegrationError(
-                f"{self.game.name}: start state {shipped} "
-                + ("is missing" if shipped is None or not shipped.is_file() else
-                   f"was made by MAME {self.game.start_state_mame}, this is {self.mame_version}")
-                + " and metadata.json has no \"boot\" sequence to rebuild it"
-            )
-        self.run_boot_sequence()
-        self._bridge.save_state(START_STATE)
-        self._run([(1, self._values(()))], want_pixels=False)  # the save happens here
-
-    def run_boot_sequence(self) -> None:
-        """Play the integration's ``start.boot`` steps from the current state."""
-        memory = self.game.memory
-        for step in self.game.boot:
-            for address, byte in step.write:
-                self._bridge.write_memory(*memory, address, bytes([byte]))
-            values = self._values(())
-            for name in step.press:
-                values[self._input_index[name]] = 1
-            for name, value in step.set:
-                values[self._input_index[name]] = value
-            self._run([(step.frames, values)], want_pixels=False)
-
-    def _make_observation_space(self, first: StepResult) -> spaces.Space[Any]:
+    def _make_observation_space(self) -> spaces.Space[Any]:
         frame = self._observe_frame()
         if self.obs_type == "grayscale":
             frame_space = spaces.Box(0, 255, (*frame.shape[:2], 1), np.uint8)
@@ -267,9 +173,9 @@ class MameEnv(gym.Env[Any, Any]):
         if self.obs_type in ("rgb", "grayscale"):
             return frame_space
         if self.obs_type == "ram":
-            return spaces.Box(0, 255, (self._ram_bytes,), np.uint8)
+            return spaces.Box(0, 255, (self._emulator._ram_bytes,), np.uint8)
         members: dict[str, spaces.Space[Any]] = {"frame": frame_space}
-        ranges = self.variable_ranges()
+        ranges = self._emulator.variable_ranges()
         for name, (low, high) in ranges.items():
             members[name] = spaces.Box(_int64(low), _int64(high), (1,), np.int64)
         derived = self.game.scenario.derived_ranges(
@@ -278,67 +184,8 @@ class MameEnv(gym.Env[Any, Any]):
             members[name] = spaces.Box(float(values.low), float(values.high), (1,), np.float64)
         return spaces.Dict(members)
 
-    def variable_ranges(self) -> dict[str, Bounds]:
-        """Each data.json variable's (low, high), with what MAME said of the save-state
-        items the variables read (their size) and data.json's ``range``."""
-        sizes = {(i["device"], i["name"]): i["size"]
-                 for i in self.description.get("save_items") or []}
-        ranges: dict[str, Bounds] = {}
-        for name, var in self.game.variables.items():
-            if not isinstance(var, StateVariable):
-                ranges[name] = var.bounds
-                continue
-            entries = [save_item_range(sizes.get((var.device, e))) if var.items
-                       else save_item_range(None) for e in var.entries]
-            try:
-                ranges[name] = var.bounds_from(entries)
-            except ValueError as exc:
-                raise IntegrationError(
-                    f"{self.game.folder / 'data.json'}: info.{name}.range: {exc}; "
-                    "correct or remove it") from None
-        return ranges
-
-    def _refresh_rate(self) -> float:
-        """Frames per emulated second of the integration's screen (or the first one)."""
-        if self.game.render_fps:
-            return self.game.render_fps
-        screens = self.description["screens"]
-        for screen in screens:
-            if screen["tag"] == self.game.screen or not self.game.screen:
-                return float(screen["refresh"])
-        return 60.0
-
     # -- the per-step path -----------------------------------------------------
-    def _values(self, held: tuple[str, ...], frames: int = 0) -> list[int]:
-        """Input values for a segment of ``frames`` frames with ``held`` buttons."""
-        values = [round(self._analog[inp.name]) if inp.analog else 0 for inp in self._inputs]
-        for button in held:
-            nudge = self.game.nudges.get(button)
-            if nudge is None:
-                values[self._input_index[button]] = 1
-            else:
-                target = self.game.inputs[nudge.target]
-                position = self._analog[nudge.target] + nudge.speed * frames
-                self._analog[nudge.target] = min(max(position, target.low), target.high)
-                values[self._input_index[nudge.target]] = round(self._analog[nudge.target])
-        return values
-
-    def _hold(self, held: tuple[str, ...], frames: int) -> list[tuple[int, list[int]]]:
-        """Segments holding ``held`` for ``frames`` frames: one per frame while a nudge
-        turns a knob, so it moves a little each frame (as ALE's paddles do)."""
-        if any(self.game.nudges[b].speed for b in held if b in self.game.nudges):
-            return [(1, self._values(held, 1)) for _ in range(frames)]
-        return [(frames, self._values(held, frames))]
-
-    def _run(self, segments: list[tuple[int, list[int]]], want_pixels: bool = True,
-             every_frame: bool = False) -> StepResult:
-        result = self._bridge.step(segments, want_pixels=want_pixels, want_reads=True,
-                                   every_frame=every_frame)
-        if result.pixels is not None:
-            self._last_bgra, self._last_size = result.pixels, (result.height, result.width)
-        return result
-
-    def _segments(self, held: tuple[str, ...]) -> list[tuple[int, list[int]]]:
+    def _segments(self, held: tuple[str, ...]) -> list[Segment]:
         """The frames of one step: with sticky actions, the previous buttons stay held
         for a random number of leading frames (ALE v5 semantics)."""
         sticky = 0
@@ -347,9 +194,10 @@ class MameEnv(gym.Env[Any, Any]):
             while sticky < self.frameskip and self.np_random.random() < p:
                 sticky += 1
         self._move_opponent()
-        segments = self._hold(self._held, sticky) if sticky else []
+        emulator = self._emulator
+        segments = [emulator.segment(self._held, sticky)] if sticky else []
         if sticky < self.frameskip:
-            segments += self._hold(held, self.frameskip - sticky)
+            segments.append(emulator.segment(held, self.frameskip - sticky, first=not sticky))
             self._held = held
         return segments
 
@@ -358,34 +206,19 @@ class MameEnv(gym.Env[Any, Any]):
         if opponent is None or self._values_prev is None:
             return
         target = opponent.scale * self._values_prev[opponent.follow] + opponent.offset
-        position = self._analog[opponent.input]
+        position = self._emulator.positions[opponent.input]
         limit = opponent.speed * self.frameskip
         position += max(-limit, min(limit, target - position))
-        spec = self.game.inputs[opponent.input]
-        self._analog[opponent.input] = round(min(max(position, spec.low), spec.high))
-
-    def _variables(self, memory: memoryview, state: tuple[float, ...]) -> dict[str, int]:
-        values = {var.name: var.decode(memory[where] if isinstance(where, slice)
-                                       else bytes(memory[o] for o in where))
-                  for var, where in self._memory_vars}
-        for var, first in self._state_vars:
-            values[var.name] = var.decode(state[first:first + len(var.entries)])
-        return values
+        self._emulator.set_analog(opponent.input, round(position))
 
     def _screen(self, grayscale: bool, resize: bool = True) -> np.ndarray:
         """The last frame after the integration's crop (and obs_size), RGB or gray (H x W)."""
-        if self._last_bgra is None:
+        step = self._last_step
+        if step is None or step.pixels is None:
             raise RuntimeError("no frame yet: with obs_type='ram' the env does not fetch "
                                "frames unless render_mode='rgb_array'")
-        bgra = np.frombuffer(self._last_bgra, np.uint8).reshape(*self._last_size, 4)
-        if self.game.crop is not None:
-            x, y, w, h = self.game.crop
-            bgra = bgra[y:y + h if h else None, x:x + w if w else None]
-        frame = cv2.cvtColor(bgra, cv2.COLOR_BGRA2GRAY if grayscale else cv2.COLOR_BGRA2RGB)
-        size = self._obs_size
-        if resize and size is not None and frame.shape[:2] != tuple(size):
-            frame = cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-        return frame
+        return framing.convert(step.bgra(), self.game.crop, grayscale,
+                               self._obs_size if resize else None)
 
     def _observe_frame(self) -> np.ndarray:
         gray = self.obs_type == "grayscale"
@@ -394,11 +227,11 @@ class MameEnv(gym.Env[Any, Any]):
         frame = self._screen(gray)
         return frame[:, :, None] if gray else frame
 
-    def _observe(self, memory: memoryview, values: dict[str, float]) -> Any:
+    def _observe(self, ram: memoryview, values: dict[str, float]) -> Any:
         if self.obs_type == "ram":
             if self.render_mode == "rgb_array":
                 self._observe_frame()
-            return np.frombuffer(memory[:self._ram_bytes], np.uint8).copy()
+            return np.frombuffer(ram, np.uint8).copy()
         frame = self._observe_frame()
         if self.obs_type != "dict":
             return frame
@@ -412,56 +245,71 @@ class MameEnv(gym.Env[Any, Any]):
         info["episode_frame_number"] = self._episode_frame
         return info
 
+    @property
+    def _want_pixels(self) -> bool:
+        return self.obs_type != "ram" or self.render_mode == "rgb_array"
+
     # -- Gymnasium API ---------------------------------------------------------
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Load the start state, run optional seeded no-op steps, return the first frame."""
         super().reset(seed=seed)
-        self._analog = {i.name: i.initial for i in self._inputs if i.analog}
         self._held = ()
         self._values_prev = None
         self._steps = 0
-        self._bridge.load_state(START_STATE)
+        self._interrupted = False
         noops = int(self.np_random.integers(0, self.noop_max + 1)) if self.noop_max else 0
-        # MAME applies the load just after a frame callback, so the next frames may still
-        # show the picture from before it (two frames in pong): the third is clean.
-        frames = 3 + noops * self.frameskip
-        result = self._run([(frames, self._values(()))], want_pixels=self._want_pixels)
+        frames = LOAD_SETTLE_FRAMES + noops * self.frameskip
+        if frames > MAX_FRAMESKIP:
+            raise ValueError(f"noop_max * frameskip is more than {MAX_FRAMESKIP} frames")
+        step = self._emulator.reset(frames, pixels=self._want_pixels)
+        self._last_step = step
         self._episode_frame = frames
         self._terminated = False
-        values = self.game.scenario.start(self._variables(result.memory, result.state))
+        values = self.game.scenario.start(step.values)
         self._values_prev = values
-        return self._observe(result.memory, values), self._info(values)
-
-    @property
-    def _want_pixels(self) -> bool:
-        return self.obs_type != "ram" or self.render_mode == "rgb_array"
+        return self._observe(step.ram, values), self._info(values)
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        self.send_step(action)
+        return self.receive_step()
+
+    def send_step(self, action: Any) -> None:
+        """Start a step without waiting for MAME (finish it with :meth:`receive_step`):
+        how one thread drives many envs (see :class:`gym_mame.MameVectorEnv`)."""
         if self._values_prev is None:
             raise RuntimeError("call reset() before step()")
+        if self._interrupted:
+            raise RuntimeError("the previous step was interrupted (e.g. by Ctrl-C) and the "
+                               "episode's bookkeeping is lost; call reset() before step()")
         held = self._mapper.held(action)
-        scenario = self.game.scenario
-        result = self._run(self._segments(held), want_pixels=self._want_pixels,
-                           every_frame=scenario.every_frame)
+        self._emulator.send_step(self._segments(held), pixels=self._want_pixels,
+                                 every_frame=self.game.scenario.every_frame)
+        self._interrupted = True  # until the reply is in
+
+    def receive_step(self) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Wait for the step :meth:`send_step` started and return what ``step`` returns."""
+        step = self._emulator.receive_step()
+        self._interrupted = False
+        self._last_step = step
         self._steps += 1
+        scenario = self.game.scenario
         # Evaluate after each frame (every_frame) or once; like ALE, nothing after the
         # first terminal frame counts (its remaining frames of the step were still run).
         reward, terminated = 0.0, False
-        frames = result.frames or ((result.memory, result.state),)
-        values, previous, memory = self._values_prev, self._values_prev, result.memory
-        for memory, state in frames:
-            values = scenario.derive(self._variables(memory, state), previous)
+        values, previous, ram = self._values_prev, self._values_prev, step.ram
+        for frame_values, frame_ram in zip(step.frames, step.ram_frames, strict=True):
+            values = scenario.derive(frame_values, previous)
             reward += scenario.reward(values, previous)
             terminated = scenario.done(values, previous)
-            previous = values
+            previous, ram = values, frame_ram
             if terminated:
                 break
         self._episode_frame += self.frameskip
         self._terminated = terminated
         truncated = self.max_episode_steps is not None and self._steps >= self.max_episode_steps
         self._values_prev = values
-        return self._observe(memory, values), reward, terminated, truncated, self._info(values)
+        return self._observe(ram, values), reward, terminated, truncated, self._info(values)
 
     def render(self) -> np.ndarray | None:
         """The last frame as RGB (``rgb_array``); MAME draws its own window (``human``)."""
@@ -471,9 +319,9 @@ class MameEnv(gym.Env[Any, Any]):
 
     def close(self) -> None:
         """Stop MAME. Safe to call more than once."""
-        bridge = getattr(self, "_bridge", None)
-        if bridge is not None:
-            bridge.close()
+        emulator = getattr(self, "_emulator", None)
+        if emulator is not None:
+            emulator.close()
 
     # -- ALE-style extras ------------------------------------------------------
     def get_action_meanings(self) -> list[str]:
@@ -491,20 +339,18 @@ class MameEnv(gym.Env[Any, Any]):
         return self._terminated
 
     def get_ram(self) -> np.ndarray:
-        """The integration's RAM regions, read now."""
-        data = b"".join(self._bridge.read_memory(d, s, a, n) for d, s, a, n in self.game.ram)
-        return np.frombuffer(data, np.uint8).copy()
+        """The integration's RAM regions as the last step left them."""
+        if self._last_step is None:
+            return np.frombuffer(self._emulator.read_ram(), np.uint8).copy()
+        return np.frombuffer(self._last_step.ram, np.uint8).copy()
 
     def save_state(self, path: str | os.PathLike[str]) -> None:
-        """Save the machine state to ``path`` (MAME's format; runs one frame to write it)."""
-        self._bridge.save_state("user")
-        self._run([(1, self._values(self._held, 1))], want_pixels=False)
-        shutil.copyfile(self._bridge.state_path("user"), path)
+        """Save the machine state to ``path`` (MAME's format) without moving the game on."""
+        self._emulator.save_state_file(path)
 
-    @property
-    def bridge(self) -> MameBridge:
-        """The MAME process behind this env (memory access, raw stepping)."""
-        return self._bridge
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _int64(value: float) -> int:
@@ -517,10 +363,13 @@ class AleCompat:
     """The part of ale-py's ``ALEInterface`` that Atari wrappers call, as
     ``env.unwrapped.ale``: Gymnasium's ``AtariPreprocessing`` and
     Stable-Baselines3's ``AtariWrapper`` use ``lives()`` and the screen getters.
-    Screens are the observation's frame (crop and ``obs_size`` applied)."""
+    Screens are the observation's frame (crop and ``obs_size`` applied).
+
+    It holds its env weakly: the env owns it, and a cycle between the two would
+    keep MAME running after the last reference to the env is dropped."""
 
     def __init__(self, env: MameEnv) -> None:
-        self._env = env
+        self._env = weakref.proxy(env)
 
     def lives(self) -> int:
         return self._env.lives()

@@ -22,6 +22,10 @@ class IntegrationError(GymMameError):
 class MameCrashedError(GymMameError):
     """The MAME process exited while the environment was using it."""
 
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message)
+        self.log = log  # MAME's last output
+
 
 class MameTimeoutError(GymMameError):
     """MAME did not answer in time; it was stopped."""
@@ -29,3 +33,11 @@ class MameTimeoutError(GymMameError):
 
 class BridgeError(GymMameError):
     """MAME's Lua side rejected a request (the message comes from MAME)."""
+
+
+class UnknownMachineError(GymMameError):
+    """MAME has no such machine, or no such slot or media on it."""
+
+
+class SaveStateError(GymMameError):
+    """A save state file is missing, damaged, or made for another machine."""

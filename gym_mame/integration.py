@@ -14,8 +14,9 @@ are searched first, so a user's folder overrides a bundled one of the same name.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from itertools import product
 from pathlib import Path
 
@@ -28,6 +29,17 @@ from gym_mame.resources import integrations_dir
 from gym_mame.scenario import Scenario, parse_scenario
 
 Bounds = tuple[Number, Number]  # low, high; ±inf where unbounded
+
+# Values from an integration folder that reach MAME's command line must be names,
+# never options (mameinfo checks them against the machine too): MAME's short names.
+MACHINE_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+OPTION_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$")  # a file in a folder, no path
+ADDRESS_LIMIT = 1 << 64  # the protocol carries 64-bit addresses and 32-bit lengths
+LENGTH_LIMIT = 1 << 32
+FRAMES_LIMIT = 1 << 32  # frames of one boot step (one protocol segment)
+ANALOG_LIMIT = 1 << 31  # analog ranges are 32-bit signed
+MAX_BOOT_STEPS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -154,12 +166,13 @@ class Action:
 
 @dataclass(frozen=True)
 class BootStep:
-    """Write ``write`` bytes (address, value) to the integration's memory, then run
-    ``frames`` frames holding ``press`` buttons and ``set`` analog values."""
+    """Write ``write`` bytes (address, value) to the integration's memory, put analog
+    inputs at their ``set`` positions, then run ``frames`` frames holding the ``press``
+    buttons (a nudge among them turns its analog input each frame)."""
 
     frames: int
     press: tuple[str, ...] = ()
-    set: tuple[tuple[str, int], ...] = ()
+    set: tuple[tuple[str, float], ...] = ()
     write: tuple[tuple[int, int], ...] = ()
 
 
@@ -279,7 +292,11 @@ def _parse(folder: Path) -> Integration:
         "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
         "opponent", "crop", "obs_size", "render_fps", "full_actions", "slots",
     )
-    machine = meta.child("machine").text()
+    machine_node = meta.child("machine")
+    machine = machine_node.text()
+    if not MACHINE_NAME.match(machine):
+        raise machine_node.error(f"{machine!r} is not a MAME machine name (1-32 lower-case "
+                                 "letters, digits and _, e.g. \"pong\" or \"a2600\")")
     memory = meta.child("memory", {"device": ":maincpu", "space": "program"})
     memory.only_keys("device", "space")
     default_device = memory.child("device", ":maincpu").text()
@@ -348,10 +365,16 @@ def _parse(folder: Path) -> Integration:
     start = meta.child("start", {})
     start.only_keys("state", "mame_version", "boot")
     boot = tuple(step for s in start.child("boot", []).elements()
-                 for step in _boot_steps(s, inputs))
+                 for step in _boot_steps(s, inputs, nudges))
+    if len(boot) > MAX_BOOT_STEPS:
+        raise start.error(f"has {len(boot)} boot steps (with repeats); at most "
+                          f"{MAX_BOOT_STEPS}", "boot")
     state_node = start.child("state", None)
     start_state = None
     if state_node.value is not None:
+        if not FILE_NAME.match(state_node.text()):
+            raise state_node.error("must be a file name in the integration folder, "
+                                   "e.g. \"start.sta\"")
         start_state = folder / state_node.text()
     if start_state is None and not boot:
         raise start.error("needs a \"state\" file or a \"boot\" sequence to start from")
@@ -366,8 +389,10 @@ def _parse(folder: Path) -> Integration:
     cartridge = _cartridge(meta.child("cartridge", None))
     slots = {name: value.text() for name, value in meta.child("slots", {}).items()}
     for name, value in slots.items():
-        if not (name.isidentifier() and value.replace("_", "").isalnum()):
-            raise meta.error(f"slot {name!r}: {value!r} is not a MAME slot option name", "slots")
+        if not (OPTION_NAME.match(name) and OPTION_NAME.match(value)):
+            raise meta.error(f"slot {name!r}: {value!r}: a slot and its option are MAME "
+                             "names (lower-case letters, digits and _), e.g. "
+                             "\"joyport1\": \"pad\"", "slots")
     rom_set = meta.child("rom_set", None)
     return Integration(
         name=folder.name,
@@ -432,8 +457,8 @@ def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
     else:
         first = address_node.integer()
         addresses = tuple(range(first, first + dtype.size))
-    if any(a < 0 for a in addresses):
-        raise spec.error("must not be negative", "address")
+    if any(not 0 <= a < ADDRESS_LIMIT for a in addresses):
+        raise spec.error("must be from 0 to 2**64 - 1", "address")
     mask = spec.child("mask", None)
     shift = spec.child("shift", 0).integer()
     if not 0 <= shift < 64:
@@ -464,7 +489,10 @@ def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:
     for name, spec in node.items():
         if "nudge" in spec.expect(dict, "an object"):
             spec.only_keys("nudge", "speed")
-            nudges[name] = Nudge(name, spec.child("nudge").text(), spec.child("speed").number())
+            speed = spec.child("speed")
+            if not abs(speed.number()) < ANALOG_LIMIT:
+                raise speed.error("must be a finite number of units per frame")
+            nudges[name] = Nudge(name, spec.child("nudge").text(), speed.number())
             continue
         spec.only_keys("port", "field", "analog")
         analog = spec.child("analog", None)
@@ -473,6 +501,8 @@ def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:
             continue
         analog.only_keys("min", "max", "initial")
         low, high = analog.child("min").integer(), analog.child("max").integer()
+        if not -ANALOG_LIMIT <= low <= high < ANALOG_LIMIT:
+            raise analog.error("min and max must be 32-bit integers with min <= max")
         initial = analog.child("initial", (low + high) // 2).integer()
         if not low <= initial <= high:
             raise analog.error(f"initial {initial} is outside [{low}, {high}]", "initial")
@@ -485,34 +515,40 @@ def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:
     return inputs, nudges
 
 
-def _boot_steps(node: Node, inputs: dict[str, Input]) -> tuple[BootStep, ...]:
+def _boot_steps(node: Node, inputs: dict[str, Input],
+                nudges: dict[str, Nudge]) -> tuple[BootStep, ...]:
     """A boot step, or ``{"repeat": n, "steps": [...]}``: those steps ``n`` times over
     (e.g. pressing Select 129 times to reach a game mode)."""
     if "repeat" not in node.expect(dict, "an object"):
-        return (_boot_step(node, inputs),)
+        return (_boot_step(node, inputs, nudges),)
     node.only_keys("repeat", "steps")
     repeat = node.child("repeat").integer()
     if not 1 <= repeat <= 100_000:
         raise node.error("must be from 1 to 100000", "repeat")
-    steps = tuple(step for s in node.child("steps").elements() for step in _boot_steps(s, inputs))
+    steps = tuple(step for s in node.child("steps").elements()
+                  for step in _boot_steps(s, inputs, nudges))
     if not steps:
         raise node.error("needs at least one step", "steps")
     return steps * repeat
 
 
-def _boot_step(node: Node, inputs: dict[str, Input]) -> BootStep:
+def _boot_step(node: Node, inputs: dict[str, Input], nudges: dict[str, Nudge]) -> BootStep:
     node.only_keys("frames", "press", "set", "write")
     frames = node.child("frames").integer()
-    if frames < 1:
-        raise node.error("must be at least 1", "frames")
+    if not 1 <= frames < FRAMES_LIMIT:
+        raise node.error(f"must be from 1 to {FRAMES_LIMIT - 1}", "frames")
     press = tuple(p.text() for p in node.child("press", []).elements())
     for p in press:
-        if p not in inputs or inputs[p].analog:
-            raise node.error(f"{p!r} is not a digital input defined under \"inputs\"", "press")
-    values = tuple((k, v.integer()) for k, v in node.child("set", {}).items())
-    for k, _ in values:
+        if p not in nudges and (p not in inputs or inputs[p].analog):
+            raise node.error(f"{p!r} is not a digital input or a nudge defined under "
+                             "\"inputs\"", "press")
+    values = tuple((k, v.number()) for k, v in node.child("set", {}).items())
+    for k, value in values:
         if k not in inputs or not inputs[k].analog:
             raise node.error(f"{k!r} is not an analog input defined under \"inputs\"", "set")
+        if not inputs[k].low <= value <= inputs[k].high:
+            raise node.error(f"{k} = {value:g} is outside its range [{inputs[k].low}, "
+                             f"{inputs[k].high}]", "set")
     writes = []
     for address, value in node.child("write", {}).items():
         try:
@@ -520,8 +556,8 @@ def _boot_step(node: Node, inputs: dict[str, Input]) -> BootStep:
         except ValueError:
             raise node.error(f"{address!r} is not an address (e.g. \"0x80\")", "write") from None
         byte = value.integer()
-        if addr < 0 or not 0 <= byte <= 255:
-            raise value.error("must be a byte (0-255) at a non-negative address")
+        if not 0 <= addr < ADDRESS_LIMIT or not 0 <= byte <= 255:
+            raise value.error("must be a byte (0-255) at an address from 0 to 2**64 - 1")
         writes.append((addr, byte))
     return BootStep(frames, press, values, tuple(writes))
 
@@ -529,10 +565,13 @@ def _boot_step(node: Node, inputs: dict[str, Input]) -> BootStep:
 def _ram_region(node: Node, device: str, space: str) -> tuple[str, str, int, int]:
     node.only_keys("device", "space", "start", "length")
     length = node.child("length").integer()
-    if length < 1:
-        raise node.error("must be at least 1", "length")
+    if not 1 <= length < LENGTH_LIMIT:
+        raise node.error(f"must be from 1 to {LENGTH_LIMIT - 1}", "length")
+    start = node.child("start").integer()
+    if not 0 <= start <= ADDRESS_LIMIT - length:
+        raise node.error("must be an address from 0 to 2**64 - length", "start")
     return (node.child("device", device).text(), node.child("space", space).text(),
-            node.child("start").integer(), length)
+            start, length)
 
 
 def _opponent(node: Node, inputs: dict[str, Input],
@@ -557,7 +596,13 @@ def _cartridge(node: Node) -> Cartridge | None:
     node.only_keys("slot", "file", "md5", "package")
     md5 = node.child("md5", None)
     package = node.child("package", None)
-    return Cartridge(node.child("slot", "cart").text(), node.child("file").text(),
+    slot, file = node.child("slot", "cart"), node.child("file")
+    if not OPTION_NAME.match(slot.text()):
+        raise slot.error(f"{slot.text()!r} is not a MAME media name (e.g. \"cart\")")
+    if not FILE_NAME.match(file.text()):
+        raise file.error(f"{file.text()!r} must be a plain file name (no folder), "
+                         "e.g. \"breakout.bin\"")
+    return Cartridge(slot.text(), file.text(),
                      md5.text().lower() if md5.value is not None else None,
                      package.text() if package.value is not None else None)
 
@@ -569,3 +614,39 @@ def _int_tuple(node: Node, size: int, shape: str) -> tuple[int, ...] | None:
     if len(values) != size or any(v < 0 for v in values):
         raise node.error(f"expected {shape} of non-negative integers")
     return values
+
+
+# -- integrations made in code (scripting a bare machine with the Emulator) ------
+def bare(machine: str) -> Integration:
+    """An integration of nothing but ``machine``: no inputs, variables or rules yet,
+    starting at power-on (for the studio, the tools and scripting)."""
+    if not MACHINE_NAME.match(machine):
+        raise IntegrationError(f"{machine!r} is not a MAME machine name (1-32 lower-case "
+                               "letters, digits and _, e.g. pong or a2600)")
+    return Integration(
+        name=machine, folder=Path("."), machine=machine, title=machine, verified=False,
+        notes="", rom_set=None, cartridge=None, players=1, screen="", ram=(),
+        memory=(":maincpu", "program"), inputs={}, nudges={}, buttons=(),
+        actions=(Action("NOOP", ()),), full_actions=None, action_groups=(), slots={},
+        boot=(), start_state=None, start_state_mame=None, opponent=None, crop=None,
+        obs_size=None, render_fps=None, variables={}, scenario=Scenario())
+
+
+def extended(game: Integration, inputs: Mapping[str, object],
+             variables: Mapping[str, object]) -> Integration:
+    """``game`` with more (or replaced) inputs and variables, given in metadata.json's
+    and data.json's forms; a digital input may be written ``(port, field)``."""
+    where = Path("<Emulator arguments>")
+    specs = {name: ({"port": value[0], "field": value[1]} if isinstance(value, (tuple, list))
+                    else value) for name, value in inputs.items()}
+    new_inputs, new_nudges = _inputs(Node(specs, where, "inputs"))
+    all_inputs = {**game.inputs, **new_inputs}
+    for nudge in new_nudges.values():
+        if nudge.target not in all_inputs or not all_inputs[nudge.target].analog:
+            raise IntegrationError(f"{where}: inputs.{nudge.name}: nudges {nudge.target!r}, "
+                                   "which is not an analog input")
+    device, space = game.memory
+    new_variables = {name: _variable(name, Node(spec, where, f"variables.{name}"), device, space)
+                     for name, spec in variables.items()}
+    return replace(game, inputs=all_inputs, nudges={**game.nudges, **new_nudges},
+                   variables={**game.variables, **new_variables})

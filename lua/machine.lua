@@ -92,6 +92,17 @@ function machine.space(device_tag, space_name)
   return s
 end
 
+-- Check that `length` bytes from `address` lie inside `space` (MAME's read_range
+-- fails with a bare "Invalid offset" otherwise, and read_u8 wraps silently).
+function machine.check_range(space, device_tag, space_name, address, length)
+  local last = address + length - 1
+  local mask = space.address_mask
+  if address < 0 or last < address or math.ult(mask, last) then
+    error(string.format("bytes 0x%x to 0x%x are outside %s %s (0x0 to 0x%x)",
+                        address, last, device_tag, space_name, mask))
+  end
+end
+
 function machine.state_entry(device_tag, name)
   local d = device(device_tag)
   local entry = d.state and d.state[name]
@@ -120,6 +131,27 @@ function machine.save_item(device_tag, name)
   local item = emu.item(handle)
   note_item(device_tag, name, item)
   return setmetatable({}, { __index = function() return item:read(0) end })
+end
+
+-- Save states live in MAME's state folder; a name is a plain word, never a
+-- path, so no request can read or write a file outside that folder.
+function machine.state_path(name)
+  if not name:match("^[%w_%-]+$") or #name > 64 then
+    error("a save state name is 1-64 letters, digits, _ or -, not " .. string.format("%q", name))
+  end
+  local folder = mame().options.entries["state_directory"]:value()
+  return folder .. "/" .. emu.romname() .. "/" .. name .. ".sta"
+end
+
+-- Whether `path` holds a save state of this machine (format header and
+-- system name; Python checks the rest of a file it did not make here).
+function machine.state_file_ok(path)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local header = f:read(32) or ""
+  f:close()
+  local system = header:sub(11, 28):gsub("%z+$", "")
+  return #header == 32 and header:sub(1, 8) == "MAMESAVE" and system == emu.romname()
 end
 
 function machine.screen(tag)

@@ -1,14 +1,21 @@
--- A minimal ZeroMQ peer (ZMTP 3.0, NULL security) over MAME's emu.file sockets.
+-- A minimal ZeroMQ peer (ZMTP 3.0) over MAME's emu.file sockets.
 --
 -- MAME's Lua has no ZeroMQ binding and we may not load native modules, so this
 -- speaks the wire protocol (rfc.zeromq.org/spec/23) directly. Only what a PAIR
--- socket needs is implemented: greeting, READY handshake, data frames (short
--- and long, multi-part), and a PONG answer to heartbeats.
+-- socket needs is implemented: greeting, handshake, data frames (short and
+-- long, multi-part), and a PONG answer to heartbeats.
+--
+-- Security: with a password the handshake uses the PLAIN mechanism
+-- (rfc.zeromq.org/spec/24) as its client: HELLO carries the user name and the
+-- password, the server answers WELCOME, then INITIATE / READY exchange the
+-- socket metadata. The Python side accepts only the password it gave this MAME,
+-- so no other local process can pose as it. Without a password: NULL.
 --
 -- emu.file reads never block (MAME polls with a zero timeout), so waiting for
 -- bytes means polling. Callers that can wait somewhere cheaper (the bridge
 -- waits on a pipe from its parent) only poll here for the short moment between
--- "a message was announced" and "its bytes have arrived".
+-- "a message was announced" and "its bytes have arrived". Every wait has a
+-- wall-clock deadline (a stalled peer is an error, never an endless spin).
 
 local zmtp = {}
 
@@ -19,9 +26,16 @@ local FLAG_MORE, FLAG_LONG, FLAG_COMMAND = 1, 2, 4
 local READ_CHUNK = 65536
 local WRITE_CHUNK = 65536
 
--- Greeting: signature, version 3.0, mechanism "NULL", as-server = 0, filler.
-local GREETING = "\255" .. string.rep("\0", 8) .. "\127" .. "\3\0"
-  .. "NULL" .. string.rep("\0", 16) .. "\0" .. string.rep("\0", 31)
+-- Seconds on the host's clock (MAME's osd_ticks); os.clock() is CPU time.
+function zmtp.now()
+  return emu.osd_ticks() / emu.osd_ticks_per_second()
+end
+
+-- Greeting: signature, version 3.0, mechanism, as-server = 0, filler.
+local function greeting(mechanism)
+  return "\255" .. string.rep("\0", 8) .. "\127" .. "\3\0"
+    .. mechanism .. string.rep("\0", 20 - #mechanism) .. "\0" .. string.rep("\0", 31)
+end
 
 local function command_frame(body)
   if #body < 256 then
@@ -30,12 +44,21 @@ local function command_frame(body)
   return string.pack(">BI8", FLAG_COMMAND | FLAG_LONG, #body) .. body
 end
 
-local function ready_command(socket_type)
-  local name = "Socket-Type"
-  return command_frame("\5READY" .. string.pack(">s1s4", name, socket_type))
+local function command(name, body)
+  return command_frame(string.pack(">s1", name) .. (body or ""))
 end
 
--- Parse a READY command's metadata into a table (names lower-cased: ZMTP
+local function metadata(socket_type)
+  return string.pack(">s1s4", "Socket-Type", socket_type)
+end
+
+-- Parse a command body into its name and the offset of what follows.
+local function command_name(body)
+  local name, pos = string.unpack(">s1", body)
+  return name, pos
+end
+
+-- Parse READY/INITIATE metadata into a table (names lower-cased: ZMTP
 -- property names are case-insensitive).
 local function parse_metadata(body, pos)
   local props = {}
@@ -47,34 +70,51 @@ local function parse_metadata(body, pos)
   return props
 end
 
+-- Expect a command called `name` from the peer; an ERROR command says why not.
+function Conn:expect_command(name)
+  local is_command, body = self:read_frame()
+  if not is_command then error("peer sent data during the handshake") end
+  local got, pos = command_name(body)
+  if got == "ERROR" then
+    error("the Python side refused this MAME: " .. string.unpack(">s1", body, pos))
+  end
+  if got ~= name then error("peer sent " .. got .. " where " .. name .. " was expected") end
+  return body, pos
+end
+
 -- Connect to `endpoint` ("domain./path" or "socket.host:port") and complete
--- the handshake. `deadline` is an os.clock() value; `idle` is called while
--- polling so the caller can give up (e.g. its parent died).
-function zmtp.connect(endpoint, socket_type, deadline)
+-- the handshake within `timeout` seconds. `username`/`password`: PLAIN.
+function zmtp.connect(endpoint, socket_type, timeout, username, password)
   local file = emu.file("rw")
   local err = file:open(endpoint)
   if err then
     error(string.format("cannot connect to %s: %s", endpoint, tostring(err)))
   end
-  local self = setmetatable({ file = file, buf = "", deadline = deadline }, Conn)
-  self:write(GREETING)
-  local greeting = self:read_exact(64)
-  if greeting:byte(1) ~= 0xFF or greeting:byte(10) ~= 0x7F then
+  local self = setmetatable({ file = file, buf = "" }, Conn)
+  self.deadline = zmtp.now() + timeout
+  local mechanism = password and "PLAIN" or "NULL"
+  self:write(greeting(mechanism))
+  local peer = self:read_exact(64)
+  if peer:byte(1) ~= 0xFF or peer:byte(10) ~= 0x7F then
     error("peer is not a ZeroMQ socket (bad greeting signature)")
   end
-  if greeting:byte(11) < 3 then
-    error("peer speaks ZMTP " .. greeting:byte(11) .. ".x; 3.x is required")
+  if peer:byte(11) < 3 then
+    error("peer speaks ZMTP " .. peer:byte(11) .. ".x; 3.x is required")
   end
-  local mechanism = greeting:sub(13, 32):gsub("%z+$", "")
-  if mechanism ~= "NULL" then
-    error("peer asks for security mechanism " .. mechanism .. "; only NULL is supported")
+  local peer_mechanism = peer:sub(13, 32):gsub("%z+$", "")
+  if peer_mechanism ~= mechanism then
+    error("peer uses security mechanism " .. peer_mechanism .. ", this MAME " .. mechanism)
   end
-  self:write(ready_command(socket_type))
-  local is_command, body = self:read_frame()
-  if not is_command or body:sub(1, 6) ~= "\5READY" then
-    error("peer did not send READY")
+  local props
+  if password then
+    self:write(command("HELLO", string.pack(">s1s1", username or "", password)))
+    self:expect_command("WELCOME")
+    self:write(command("INITIATE", metadata(socket_type)))
+    props = parse_metadata(self:expect_command("READY"))
+  else
+    self:write(command("READY", metadata(socket_type)))
+    props = parse_metadata(self:expect_command("READY"))
   end
-  local props = parse_metadata(body, 7)
   if props["socket-type"] ~= socket_type then
     error("peer socket type is " .. tostring(props["socket-type"]) .. ", expected " .. socket_type)
   end
@@ -82,9 +122,9 @@ function zmtp.connect(endpoint, socket_type, deadline)
   return self
 end
 
-function Conn:check_deadline()
-  if self.deadline and os.clock() > self.deadline then
-    error("timed out waiting for the Python side")
+function Conn:check_deadline(what)
+  if self.deadline and zmtp.now() > self.deadline then
+    error("timed out " .. what .. " the Python side")
   end
 end
 
@@ -100,7 +140,7 @@ end
 
 function Conn:read_exact(n)
   while #self.buf < n do
-    if not self:fill() then self:check_deadline() end
+    if not self:fill() then self:check_deadline("waiting for") end
   end
   local out = self.buf:sub(1, n)
   self.buf = self.buf:sub(n + 1)
@@ -122,33 +162,48 @@ end
 
 -- Write a string completely. Socket writes may be partial (the socket is
 -- non-blocking); usually the whole string goes at once, so only copy on retry.
+-- A peer that stops reading for WRITE_TIMEOUT seconds is an error.
+local WRITE_TIMEOUT = 10
 function Conn:write(data)
   local n = self.file:write(data) or 0
   local len = #data
+  local stalled_since = nil
   while n < len do
     local m = self.file:write(data:sub(n + 1, n + WRITE_CHUNK)) or 0
     n = n + m
+    if m > 0 then
+      stalled_since = nil
+    elseif not stalled_since then
+      stalled_since = zmtp.now()
+    elseif zmtp.now() - stalled_since > WRITE_TIMEOUT then
+      error("the Python side stopped reading (a reply could not be written for "
+            .. WRITE_TIMEOUT .. " s)")
+    end
   end
 end
 
--- Receive one message; multi-part messages are joined (the protocol on top
--- uses single-part messages). Heartbeat PINGs are answered on the way.
-function Conn:recv()
+-- Receive one message within `timeout` seconds (nil: no deadline);
+-- multi-part messages are joined (the protocol on top uses single-part
+-- messages). Heartbeat PINGs are answered on the way.
+function Conn:recv(timeout)
+  self.deadline = timeout and zmtp.now() + timeout or nil
   local parts = {}
   while true do
     local is_command, body, more = self:read_frame()
     if is_command then
-      local name_len = body:byte(1)
-      local name = body:sub(2, 1 + name_len)
+      local name, pos = command_name(body)
       if name == "PING" then
         -- PING: name, TTL (2 bytes), context; PONG echoes the context.
-        self:write(command_frame("\4PONG" .. body:sub(2 + name_len + 2)))
+        self:write(command("PONG", body:sub(pos + 2)))
       elseif name == "ERROR" then
-        error("peer sent ZMTP ERROR: " .. body:sub(3 + name_len))
+        error("peer sent ZMTP ERROR: " .. string.unpack(">s1", body, pos))
       end
     else
       parts[#parts + 1] = body
-      if not more then return table.concat(parts) end
+      if not more then
+        self.deadline = nil
+        return table.concat(parts)
+      end
     end
   end
 end

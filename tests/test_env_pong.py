@@ -70,7 +70,7 @@ def test_a_tracking_agent_returns_the_ball(env) -> None:
     _, info = env.reset(seed=0)
     for _ in range(1500):
         target = 0.9 * info["ball_counter"] + 5.4
-        position = env.unwrapped._analog["PADDLE"]
+        position = env.unwrapped.emulator.positions["PADDLE"]
         action = UP if target > position + 3 else DOWN if target < position - 3 else NOOP
         _, _, terminated, _, info = env.step(action)
         if terminated:

@@ -144,7 +144,7 @@ def test_missing_file(integration_copy) -> None:
         ("metadata.json", lambda d: d.pop("machine"), "machine: is required"),
         ("metadata.json", lambda d: d.update(crop=[0, 0, 10]), "crop: expected [x, y"),
         ("metadata.json", lambda d: d["start"]["boot"].append({"frames": 0}),
-         "start.boot[3].frames: must be at least 1"),
+         "start.boot[3].frames: must be from 1 to 4294967295"),
         ("metadata.json", lambda d: d["start"]["boot"].append({"frames": 1, "press": ["X"]}),
          "'X' is not a digital input"),
         ("metadata.json", lambda d: d["start"]["boot"].append({"repeat": 0, "steps": []}),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -24,14 +23,21 @@ import cv2
 import numpy as np
 
 from gym_mame import integration as integrations
-from gym_mame.bridge import MameBridge
 from gym_mame.datatypes import DataType
+from gym_mame.emulator import LOAD_SETTLE_FRAMES, START_STATE, Emulator, EmulatorStep
 from gym_mame.errors import BridgeError, GymMameError, IntegrationError
-from gym_mame.integration import Integration, MemoryVariable, StateVariable, Variable
+from gym_mame.integration import (
+    MACHINE_NAME,
+    OPTION_NAME,
+    Input,
+    Integration,
+    MemoryVariable,
+    Nudge,
+    StateVariable,
+    Variable,
+)
 from gym_mame.intervals import Interval
 from gym_mame.jsonfile import Node
-from gym_mame.protocol import ItemRead, MemoryRead, StateRead, StepResult
-from gym_mame.roms import find_cartridge, rom_paths
 from gym_mame.scenario import Scenario, parse_scenario
 from gym_mame.studio import inputs as studio_inputs
 from gym_mame.studio.search import (
@@ -45,7 +51,6 @@ from gym_mame.studio.search import (
 
 MAX_SEARCH_BYTES = 16 << 20  # one read; larger spaces are searched a range at a time
 MAX_STATE_ENTRIES = 4096  # state entries read each frame for state searches
-MACHINE_NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # MAME's short names; never an option
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 SLOT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 DEFAULT_SCENARIO = {"reward": {"variables": {}}, "done": {"variables": {}}}
@@ -57,10 +62,11 @@ class StudioError(GymMameError):
 
 @dataclass
 class Slot:
-    """A save state, and the inputs since power-on that led to it (None: unknown)."""
+    """A save state, and the inputs since power-on that led to it (None: unknown):
+    boot steps in metadata.json's form."""
 
     name: str
-    history: list[list[Any]] | None
+    history: list[dict[str, Any]] | None
     frame: int
 
 
@@ -113,18 +119,14 @@ class Session:
         if self.game is None and not MACHINE_NAME.match(target):
             raise StudioError(f"{target!r} is neither an integration nor a MAME machine name "
                               "(lower-case letters, digits and _, e.g. pong or a2600)")
-        paths = rom_paths(rom_path)
-        self.media: dict[str, str] = {}
         self.cartridge: dict[str, Any] | None = None
         if cart:
             cart_path = Path(cart).expanduser().resolve()
             if not cart_path.is_file():
                 raise StudioError(f"cartridge file {cart} does not exist")
-            self.media["cart"] = str(cart_path)
             self.cartridge = _cartridge_entry(cart_path)
         elif self.game is not None and self.game.cartridge is not None:
             c = self.game.cartridge
-            self.media[c.slot] = str(find_cartridge(c, paths))
             self.cartridge = {k: v for k, v in (("slot", c.slot), ("file", c.file),
                                                 ("md5", c.md5), ("package", c.package))
                               if v is not None}
@@ -133,19 +135,20 @@ class Session:
         self.machine_slots = dict(slots if slots is not None else
                                   (self.game.slots if self.game is not None else {}))
         for name, value in self.machine_slots.items():
-            if not (MACHINE_NAME.match(name) and MACHINE_NAME.match(value)):
+            if not (OPTION_NAME.match(name) and OPTION_NAME.match(value)):
                 raise StudioError(f"slot option {name}={value} is not of the form "
                                   "joyport1=pad")
-        self.media.update(self.machine_slots)
-        self.bridge = MameBridge(self.machine, media=self.media, rom_paths=paths,
+        self.emulator = Emulator(self.game, machine=self.machine, cart=cart,
+                                 slots=self.machine_slots, rom_path=rom_path,
                                  mame_path=mame_path, timeout=timeout)
+        self.bridge = self.emulator.bridge
         self.error = ""  # why the runner stopped, if MAME failed under it
         try:
             with self.lock:
-                self.description = self.bridge.describe()
+                self.description = self.emulator.description
                 self._setup()
         except BaseException:
-            self.bridge.close()
+            self.emulator.close()
             raise
         self._runner = threading.Thread(target=self._run, name="studio-runner", daemon=True)
         self._stop = threading.Event()
@@ -161,17 +164,21 @@ class Session:
 
     def _setup(self) -> None:
         d = self.description
-        self.mame_version = str(d["mame_version"]).split()[0]
+        self.mame_version = self.emulator.mame_version
         known = studio_inputs.from_integration(self.game) if self.game else {}
         self.inputs = studio_inputs.from_description(d, known)
+        self.emulator.inputs.update({n: Input(n, i.port, i.field, i.kind == "analog", i.low,
+                                              i.high, i.initial)
+                                     for n, i in self.inputs.items() if i.kind != "nudge"})
+        self.emulator.nudges.update({n: Nudge(n, i.target, i.speed)
+                                     for n, i in self.inputs.items() if i.kind == "nudge"})
+        self.emulator.reset_positions()
         self.keymap = studio_inputs.default_keymap(self.inputs)
         self.screen = self.game.screen if self.game and self.game.screen else ""
-        self.refresh = next((float(s["refresh"]) for s in d["screens"]
-                             if s["tag"] == self.screen or not self.screen), 60.0)
+        self.refresh = self.emulator.refresh_rate
         # Inputs the bridge sets each frame: the integration's (so that its analog
         # values hold from power-on, as the env's boot does) and then every mapped one.
         self.active: list[str] = [n for n in known if known[n].kind != "nudge"]
-        self.analog = {n: i.initial for n, i in self.inputs.items() if i.kind == "analog"}
         self.held: tuple[str, ...] = ()
         self.variables: dict[str, Variable] = dict(self.game.variables) if self.game else {}
         self.variable_specs: dict[str, Any] = {}
@@ -200,7 +207,7 @@ class Session:
         self.episode_return = 0.0
         self.done = False
         self.state_values = np.zeros(0)
-        self.history: list[list[Any]] | None = []
+        self.history: list[dict[str, Any]] | None = []
         self.slots: dict[str, Slot] = {}
         self.search: ActiveSearch | None = None
         self.emulated_fps = 0.0
@@ -213,93 +220,61 @@ class Session:
     def _start_integration(self) -> None:
         """Begin where the integration's episodes begin: its start state, or its boot."""
         assert self.game is not None
-        boot = [[s.frames, sorted(s.press), sorted(s.set)] for s in self.game.boot]
         shipped = self.game.start_state
         if shipped is not None and shipped.is_file() \
                 and self.game.start_state_mame in (None, self.mame_version):
-            target = self.bridge.state_path("studio-start")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(shipped, target)
-            self.bridge.load_state("studio-start")
-            self.history = boot if boot else None  # the state is what the boot makes
+            self.emulator.prepare_start()
+            self.emulator.load_state(START_STATE)
+            self.history = [_boot_entry(s.frames, s.press, s.set, s.write)
+                            for s in self.game.boot] or None  # the state is what the boot makes
             return
-        for frames, press, values in boot:
-            for name, value in values:
-                self.analog[name] = value
-            self._step(frames, held=tuple(press), want_pixels=False)
-
-    def _reads(self, with_state: bool) -> list[MemoryRead | StateRead | ItemRead]:
-        reads: list[MemoryRead | StateRead | ItemRead] = []
-        for var in self.variables.values():
-            if isinstance(var, MemoryVariable) and var.contiguous:
-                reads.append(MemoryRead(var.device, var.space, var.address, var.type.size))
-            elif isinstance(var, MemoryVariable):  # scattered bytes: one read each
-                reads += [MemoryRead(var.device, var.space, a, 1) for a in var.addresses]
-            else:
-                kind = ItemRead if var.items else StateRead
-                reads += [kind(var.device, e) for e in var.entries]
-        if with_state:
-            reads += [StateRead(dev, name) for dev, name in self.state_entries]
-        return reads
+        memory = self.game.memory
+        for step in self.game.boot:
+            for address, byte in step.write:
+                self.emulator.write_memory(*memory, address, bytes([byte]))
+            for name, value in step.set:
+                self.emulator.set_analog(name, value)
+            self._step(step.frames, held=step.press, want_pixels=False, writes=step.write)
 
     def _configure(self) -> None:
         """Tell the bridge which inputs each step sets and what it reads back."""
-        fields = [(self.inputs[n].port, self.inputs[n].field) for n in self.active]
         try:
-            self.bridge.configure(self.screen, fields, self._reads(True))
+            self.emulator.configure(self.active, self.variables, self.state_entries)
         except BridgeError:
             # A state entry that cannot be read must not cost the rest: drop state search.
             self.state_entries = []
-            self.bridge.configure(self.screen, fields, self._reads(False))
+            self.emulator.configure(self.active, self.variables)
 
     # -- stepping --------------------------------------------------------------
-    def _input_values(self, held: tuple[str, ...], frames: int) -> list[int]:
-        for name in held:
-            spec = self.inputs.get(name)
-            if spec is not None and spec.kind == "nudge":
-                target = self.inputs[spec.target]
-                moved = self.analog[spec.target] + spec.speed * frames
-                self.analog[spec.target] = min(max(moved, target.low), target.high)
-        values = []
-        for name in self.active:
-            spec = self.inputs[name]
-            values.append(self.analog[name] if spec.kind == "analog" else int(name in held))
-        return values
-
-    def _record(self, frames: int, held: tuple[str, ...]) -> None:
-        """Append to the input history since power-on (a boot sequence in the making)."""
+    def _record(self, frames: int, held: tuple[str, ...],
+                writes: tuple[tuple[int, int], ...] = ()) -> None:
+        """Append to the input history since power-on (a boot sequence in the making):
+        the buttons held (nudges too) from the analog positions at the step's start."""
         if self.history is None:
             return
-        press = sorted(n for n in held if self.inputs[n].kind == "digital")
-        values = sorted((n, self.analog[n]) for n in self.active
-                        if self.inputs[n].kind == "analog")
-        if self.history and self.history[-1][1:] == [press, values]:
-            self.history[-1][0] += frames
+        press = tuple(sorted(n for n in held if self.inputs[n].kind != "analog"))
+        positions = tuple(sorted((n, self.emulator.positions[n]) for n in self.active
+                                 if self.inputs[n].kind == "analog"))
+        last = self.history[-1] if self.history else None
+        if last is not None and not writes and not last.get("write") \
+                and last.get("press", []) == list(press):
+            last["frames"] += frames  # the positions go on from where they were
         else:
-            self.history.append([frames, press, values])
+            self.history.append(_boot_entry(frames, press, positions, writes))
 
     def _step(self, frames: int, held: tuple[str, ...] | None = None,
-              want_pixels: bool = True) -> StepResult:
+              want_pixels: bool = True,
+              writes: tuple[tuple[int, int], ...] = ()) -> EmulatorStep:
         held = self.held if held is None else held
-        values = self._input_values(held, frames)
-        self._record(frames, held)
-        result = self.bridge.step([(frames, values)], want_pixels=want_pixels)
+        self._record(frames, held, writes)
+        result = self.emulator.step(held, frames, pixels=want_pixels)
         self.frame = result.frame
         self._absorb(result)
         return result
 
-    def _absorb(self, result: StepResult) -> None:
-        offset, first = 0, 0
-        values: dict[str, float] = {}
-        for var in self.variables.values():
-            if isinstance(var, MemoryVariable):
-                values[var.name] = var.decode(result.memory[offset:offset + var.type.size])
-                offset += var.type.size
-            else:
-                count = len(var.entries)
-                values[var.name] = var.decode(result.state[first:first + count])
-                first += count
-        self.state_values = np.asarray(result.state[first:], dtype=np.float64)
+    def _absorb(self, result: EmulatorStep) -> None:
+        values: dict[str, float] = dict(result.values)
+        self.state_values = result.extra_state
         if self.scenario is not None:
             try:
                 # derived variables (scenario "variables") join the values, as in the env
@@ -382,11 +357,9 @@ class Session:
         if not SLOT_NAME.match(name):
             raise StudioError("a state name is 1-32 letters, digits, - or _")
         with self.lock:
-            history = None if self.history is None else [list(h) for h in self.history]
-            self.bridge.save_state(f"studio-{name}")
-            self._step(1)  # MAME writes the state at the end of the current frame
-            if not self.bridge.state_path(f"studio-{name}").is_file():
-                raise StudioError(f"MAME did not write the state {name!r}")
+            history = None if self.history is None else [dict(h) for h in self.history]
+            # MAME writes it as the next step starts (the game does not move on)
+            self.emulator.save_state(f"studio-{name}")
             self.slots[name] = Slot(name, history, self.frame)
 
     def load_slot(self, name: str) -> None:
@@ -394,13 +367,13 @@ class Session:
             slot = self.slots.get(name)
             if slot is None:
                 raise StudioError(f"no saved state {name!r}; save one first")
-            self.bridge.load_state(f"studio-{name}")
-            self.history = None if slot.history is None else [list(h) for h in slot.history]
+            self.emulator.load_state(f"studio-{name}")
+            self.history = None if slot.history is None else [dict(h) for h in slot.history]
             self.previous = None
             self.episode_return = 0.0
             # MAME applies a load after the current frame, and the next picture or two can
             # still be the old one (as MameEnv.reset knows): show the loaded game.
-            self._step(3)
+            self._step(LOAD_SETTLE_FRAMES, held=())
 
     # -- search ----------------------------------------------------------------
     def _space(self, device: str, space: str) -> dict[str, Any]:
@@ -415,7 +388,7 @@ class Session:
         raise StudioError(f"no device {device!r} with memory on this machine")
 
     def _memory_snapshot(self, a: ActiveSearch) -> np.ndarray:
-        return bytes_snapshot(self.bridge.read_memory(a.device, a.space, a.start, a.length))
+        return bytes_snapshot(self.emulator.read_memory(a.device, a.space, a.start, a.length))
 
     def start_memory_search(self, device: str, space: str, start: Any, length: Any,
                             type_text: str) -> int:
@@ -671,7 +644,20 @@ class Session:
             stop.set()
             self._runner.join(timeout=2)
         with self.lock:
-            self.bridge.close()
+            self.emulator.close()
+
+
+def _boot_entry(frames: int, press: Sequence[str], positions: Sequence[tuple[str, float]],
+                writes: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    """A metadata.json boot step."""
+    step: dict[str, Any] = {"frames": frames}
+    if press:
+        step["press"] = list(press)
+    if positions:
+        step["set"] = {name: (int(v) if float(v).is_integer() else v) for name, v in positions}
+    if writes:
+        step["write"] = {hex(address): byte for address, byte in writes}
+    return step
 
 
 def _cartridge_entry(path: Path) -> dict[str, Any]:

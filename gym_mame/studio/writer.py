@@ -22,26 +22,13 @@ GAME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 START_FILE = "start.sta"
 
 
-def _boot(history: list[list[Any]]) -> list[dict[str, Any]]:
-    """The input history since power-on as metadata.json ``start.boot`` steps."""
-    steps = []
-    for frames, press, values in history:
-        step: dict[str, Any] = {"frames": frames}
-        if press:
-            step["press"] = list(press)
-        if values:
-            step["set"] = dict(values)
-        steps.append(step)
-    return steps
-
-
 def build_files(session: Session, name: str, slot: str, actions: Any,
                 title: str | None = None) -> tuple[dict[str, Any], dict[str, Any], Any, Path]:
     """metadata.json, data.json and scenario.json contents, and the start state file."""
     with session.lock:
         if slot not in session.slots:
             raise StudioError(f"no saved state {slot!r} to start from: save one first")
-        state = session.bridge.state_path(f"studio-{slot}")
+        state = session.emulator.state_file(f"studio-{slot}")
         history = session.slots[slot].history
         if not isinstance(actions, list) or not actions or actions[0] != []:
             raise StudioError("actions: a JSON list of button lists, NOOP ([]) first, "
@@ -52,8 +39,8 @@ def build_files(session: Session, name: str, slot: str, actions: Any,
             if not isinstance(names, list):
                 raise StudioError(f"actions: {combo!r} is not a list of input names")
             used += [n for n in names if isinstance(n, str)]
-        for _, press, values in history or []:
-            used += list(press) + [n for n, _ in values]
+        for step in history or []:
+            used += list(step.get("press", [])) + list(step.get("set", {}))
         used += list(session.keymap.values()) + list(session.active)
         names = list(dict.fromkeys(used))
         for n in names:  # a nudge needs its analog input defined too
@@ -77,7 +64,7 @@ def build_files(session: Session, name: str, slot: str, actions: Any,
         metadata["actions"] = actions
         metadata["start"] = {"state": START_FILE, "mame_version": session.mame_version}
         if history is not None:
-            metadata["start"]["boot"] = _boot(history)
+            metadata["start"]["boot"] = [dict(step) for step in history]
         data = {"info": dict(session.variable_specs)}
         scenario = json.loads(session.scenario_text)
         return metadata, data, scenario, state

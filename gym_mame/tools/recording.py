@@ -47,9 +47,9 @@ from typing import Any
 
 import numpy as np
 
-from gym_mame import protocol
-from gym_mame.bridge import MameBridge, extra_mame_args, find_mame
-from gym_mame.env import START_STATE, MameEnv
+from gym_mame.bridge import extra_mame_args, find_mame
+from gym_mame.emulator import START_STATE, Emulator
+from gym_mame.env import MameEnv
 from gym_mame.errors import GymMameError
 from gym_mame.integration import load
 
@@ -87,14 +87,15 @@ def plugin_args(mame: str | None = None) -> list[str]:
     return ["-pluginspath", paths, "-plugin", PLUGIN_NAME]
 
 
-def stop_cleanly(bridge: MameBridge, n_inputs: int, timeout: float = 10.0) -> str:
+def stop_cleanly(emulator: Emulator, timeout: float = 10.0) -> str:
     """End MAME normally (so it finishes its input recording) and return its log.
 
     Asks the plugin to exit, then lets the emulation run: the STEP never gets its
     reply because the machine ends first."""
+    bridge = emulator.bridge
     assert bridge.proc is not None
     (bridge.workdir / "stop").write_bytes(b"")
-    bridge.send(protocol.step([(2, [0] * n_inputs)], want_pixels=False, want_reads=False))
+    emulator.send_step([emulator.segment((), 2)], pixels=False)
     try:
         bridge.proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -148,15 +149,11 @@ def _md5(path: Path) -> str:
 
 def _final(env: MameEnv, info: dict[str, Any], state_file: Path) -> dict[str, Any]:
     """Variables, RAM and end-state checksum at the end of a play (saves the end state)."""
-    env.save_state(state_file)
     ram = env.get_ram().tobytes() if env.game.ram else b""
+    env.save_state(state_file)
     return {"variables": {k: int(info[k]) for k in env.game.variables},
             "ram_md5": hashlib.md5(ram).hexdigest() if ram else None,
             "end_state_md5": _md5(state_file)}
-
-
-def _n_inputs(env: MameEnv) -> int:
-    return len(env.game.inputs)
 
 
 @dataclass
@@ -189,7 +186,7 @@ def record(game: str | os.PathLike[str], out: str | os.PathLike[str], steps: int
         env = MameEnv(str(integration.folder), rom_path=rom_path,
                       render_mode="human" if human else None)
     try:
-        shutil.copyfile(env.bridge.state_path(START_STATE), folder / "start.sta")
+        shutil.copyfile(env.emulator.state_file(START_STATE), folder / "start.sta")
         rng = np.random.default_rng(seed)
         _, info = env.reset(seed=seed)
         actions: list[int] = []
@@ -205,7 +202,7 @@ def record(game: str | os.PathLike[str], out: str | os.PathLike[str], steps: int
             if terminated:
                 break
         final = _final(env, info, folder / "end.sta")
-        log = stop_cleanly(env.bridge, _n_inputs(env))
+        log = stop_cleanly(env.emulator)
         seconds = time.perf_counter() - started
         mame_version = env.mame_version
     finally:
@@ -285,8 +282,8 @@ def replay(folder: str | os.PathLike[str], rom_path: str | Sequence[str] | None 
                 progress.update()
         end_state = where / "replay_end.sta"
         got = _final(env, info, end_state)
-        log = stop_cleanly(env.bridge, _n_inputs(env))
-        media = dict(env.bridge.media)
+        log = stop_cleanly(env.emulator)
+        media = dict(env.emulator.media)
     finally:
         env.close()
     frames = re.findall(r"Total playback frames: (\d+)", log)
