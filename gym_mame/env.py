@@ -34,7 +34,8 @@ class MameEnv(gym.Env[Any, Any]):
 
     Args:
         game: integration name (e.g. ``"pong"``) or path to an integration folder.
-        render_mode: ``"rgb_array"`` (``render()`` returns the last frame) or
+        render_mode: ``"rgb_array"`` (``render()`` returns the last frame as a person
+            should see it: the integration's ``display_aspect``) or
             ``"human"`` (MAME's own window at real-time speed; headless with a
             warning when there is no display).
         obs_type: ``"rgb"`` (H x W x 3 uint8), ``"grayscale"`` (H x W x 1),
@@ -364,10 +365,23 @@ class MameEnv(gym.Env[Any, Any]):
             frame = cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA)
         return frame
 
+    def _display(self, frame: np.ndarray) -> np.ndarray:
+        """The frame as a person should see it: the integration's ``display_aspect``,
+        keeping the frame's lines (a TTL game's 1552x240 frame is 4:3 on its monitor)."""
+        aspect = self.game.display_aspect
+        if aspect is None:
+            return frame
+        height, width = frame.shape[:2]
+        # An even width, so that video encoders (4:2:0) take the frame unchanged.
+        shown = max(2, 2 * round(height * aspect / 2))
+        if shown == width:
+            return frame
+        return cv2.resize(frame, (shown, height), interpolation=cv2.INTER_AREA)
+
     def _observe_frame(self) -> np.ndarray:
         gray = self.obs_type == "grayscale"
         if self.render_mode == "rgb_array":
-            self._last_rgb = self._screen(grayscale=False, resize=False)
+            self._last_rgb = self._display(self._screen(grayscale=False, resize=False))
         frame = self._screen(gray)
         return frame[:, :, None] if gray else frame
 
@@ -441,7 +455,9 @@ class MameEnv(gym.Env[Any, Any]):
         return self._observe(memory, values), reward, terminated, truncated, self._info(values)
 
     def render(self) -> np.ndarray | None:
-        """The last frame as RGB (``rgb_array``); MAME draws its own window (``human``)."""
+        """The last frame as RGB, as a person should see it (``rgb_array``): the integration's
+        crop at its ``display_aspect``, not resized to ``obs_size``. With ``human``, MAME draws
+        its own window and this returns None."""
         if self.render_mode == "rgb_array":
             return self._last_rgb
         return None

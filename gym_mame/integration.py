@@ -181,6 +181,7 @@ class Integration:
     crop: tuple[int, int, int, int] | None  # x, y, width, height
     obs_size: tuple[int, int] | None  # height, width
     render_fps: float | None
+    display_aspect: float | None  # width / height at which a person sees the picture
     variables: dict[str, Variable]
     scenario: Scenario
 
@@ -241,6 +242,7 @@ def _parse(folder: Path) -> Integration:
         "machine", "title", "verified", "notes", "rom_set", "cartridge", "players", "screen",
         "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
         "opponent", "crop", "obs_size", "render_fps", "full_actions", "slots",
+        "display_aspect",
     )
     machine = meta.child("machine").text()
     memory = meta.child("memory", {"device": ":maincpu", "space": "program"})
@@ -325,6 +327,7 @@ def _parse(folder: Path) -> Integration:
     crop = _int_tuple(meta.child("crop", None), 4, "[x, y, width, height]")
     obs_size = _int_tuple(meta.child("obs_size", None), 2, "[height, width]")
     fps = meta.child("render_fps", None)
+    display_aspect = _aspect(meta.child("display_aspect", None))
     cartridge = _cartridge(meta.child("cartridge", None))
     slots = {name: value.text() for name, value in meta.child("slots", {}).items()}
     for name, value in slots.items():
@@ -358,6 +361,7 @@ def _parse(folder: Path) -> Integration:
         crop=crop,  # type: ignore[arg-type]
         obs_size=obs_size,  # type: ignore[arg-type]
         render_fps=fps.number() if fps.value is not None else None,
+        display_aspect=display_aspect,
         variables=variables,
         scenario=scenario,
     )
@@ -507,6 +511,21 @@ def _cartridge(node: Node) -> Cartridge | None:
     return Cartridge(node.child("slot", "cart").text(), node.child("file").text(),
                      md5.text().lower() if md5.value is not None else None,
                      package.text() if package.value is not None else None)
+
+
+def _aspect(node: Node) -> float | None:
+    """``"4:3"`` (width:height) as a ratio."""
+    if node.value is None:
+        return None
+    parts = node.text().split(":")
+    try:
+        width, height = (float(p) for p in parts)
+    except ValueError:
+        width = height = 0.0
+    if len(parts) != 2 or not (width > 0 and height > 0):
+        raise node.error(f"expected \"width:height\" with positive numbers, e.g. \"4:3\", "
+                         f"not {node.value!r}")
+    return width / height
 
 
 def _int_tuple(node: Node, size: int, shape: str) -> tuple[int, ...] | None:

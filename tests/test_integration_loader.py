@@ -147,3 +147,15 @@ def test_boot_repeat_expands_in_order() -> None:
     assert len(selects) == 129
     assert game.boot[2].press == ("SELECT",) and game.boot[3].press == ()
     assert game.boot[-1].press == ("RESET",)
+
+
+def test_display_aspect_is_read_and_checked(integration_copy) -> None:
+    assert integration.load("pong").display_aspect == 4 / 3
+    assert integration.load("a2600-breakout").display_aspect is None  # ALE's 210x160
+    folder = integration_copy("pong")
+    meta = json.loads((folder / "metadata.json").read_text())
+    for bad in ("4x3", "4:0", "4:3:1", 1.33):
+        meta["display_aspect"] = bad
+        (folder / "metadata.json").write_text(json.dumps(meta))
+        with pytest.raises(IntegrationError, match="display_aspect"):
+            integration.load(folder)
