@@ -19,6 +19,7 @@ from gym_mame.errors import (
     MameCrashedError,
     MameNotFoundError,
     MameTimeoutError,
+    MissingExtraError,
     RomNotFoundError,
 )
 from gym_mame.registration import register_envs
@@ -32,6 +33,7 @@ __all__ = [
     "MameEnv",
     "MameNotFoundError",
     "MameTimeoutError",
+    "MissingExtraError",
     "RomNotFoundError",
     "register_envs",
 ]

@@ -42,8 +42,10 @@ def _env_id(name: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run an agent (random or no-op) for some episodes; print returns and speed."""
-    from gym_mame.video import VideoWriter
+    from gym_mame.video import VideoWriter, ffmpeg_exe
 
+    if args.record:
+        ffmpeg_exe()  # no encoder: say so before MAME starts
     kwargs = {"frameskip": args.frameskip}
     if args.rom_path:
         kwargs["rom_path"] = args.rom_path

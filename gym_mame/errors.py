@@ -29,3 +29,7 @@ class MameTimeoutError(GymMameError):
 
 class BridgeError(GymMameError):
     """MAME's Lua side rejected a request (the message comes from MAME)."""
+
+
+class MissingExtraError(GymMameError):
+    """An optional dependency (one of gym_mame's pip extras) is not installed."""
