@@ -21,6 +21,7 @@ from gym_mame.errors import (
     MameTimeoutError,
     MissingExtraError,
     RomNotFoundError,
+    UnknownNameError,
 )
 from gym_mame.registration import register_envs
 
@@ -35,6 +36,7 @@ __all__ = [
     "MameTimeoutError",
     "MissingExtraError",
     "RomNotFoundError",
+    "UnknownNameError",
     "register_envs",
 ]
 

@@ -33,3 +33,8 @@ class BridgeError(GymMameError):
 
 class MissingExtraError(GymMameError):
     """An optional dependency (one of gym_mame's pip extras) is not installed."""
+
+
+class UnknownNameError(IntegrationError):
+    """A game, env id or MAME machine that does not exist; the message names the closest
+    known ones."""

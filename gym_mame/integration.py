@@ -19,8 +19,8 @@ from itertools import product
 from pathlib import Path
 
 from gym_mame.datatypes import DataType
-from gym_mame.errors import IntegrationError
 from gym_mame.jsonfile import Node, load_json
+from gym_mame.names import unknown
 from gym_mame.resources import integrations_dir
 from gym_mame.scenario import Scenario, parse_scenario
 
@@ -225,12 +225,10 @@ def load(name_or_folder: str | os.PathLike[str]) -> Integration:
     if not (folder / "metadata.json").is_file():
         folders = find_folders()
         if str(name_or_folder) not in folders:
-            known = ", ".join(sorted(folders)) or "none"
-            raise IntegrationError(
-                f"unknown game {str(name_or_folder)!r}. Known games: {known}. "
-                "Add a folder with metadata.json, data.json and scenario.json to "
-                "$GYM_MAME_INTEGRATIONS to integrate a new one."
-            )
+            raise unknown("game", str(name_or_folder), folders,
+                          f"`gym-mame list` shows all {len(folders)}; a new game is a folder "
+                          "with metadata.json, data.json and scenario.json in "
+                          "$GYM_MAME_INTEGRATIONS")
         folder = folders[str(name_or_folder)]
     return _parse(folder)
 

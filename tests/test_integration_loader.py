@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from gym_mame import integration
-from gym_mame.errors import IntegrationError
+from gym_mame.errors import IntegrationError, UnknownNameError
 from gym_mame.integration import MemoryVariable, StateVariable
+from gym_mame.names import closest
 
 
 def test_every_bundled_integration_loads() -> None:
@@ -50,9 +51,22 @@ def test_state_variable_weights() -> None:
     assert var.bounds == (0, 13)
 
 
-def test_unknown_game_lists_known_ones() -> None:
-    with pytest.raises(IntegrationError, match="unknown game 'no-such-game'.*pong"):
+def test_unknown_game_names_the_closest_known_ones() -> None:
+    with pytest.raises(UnknownNameError, match="unknown game 'breakout'; closest: a2600-breakout"
+                       r"\. `gym-mame list`"):
+        integration.load("breakout")
+    with pytest.raises(IntegrationError, match="'a2600-seaquets'; closest: a2600-seaquest\\."):
+        integration.load("a2600-seaquets")  # and not every a2600-* name: only the close one
+    with pytest.raises(IntegrationError, match="'no-such-game'; no known game is close"):
         integration.load("no-such-game")
+
+
+def test_closest_names() -> None:
+    games = list(integration.find_folders())
+    assert closest("pacman", games) == ["a2600-ms_pacman"]
+    assert closest("Pong", games) == ["pong", "a2600-pong"]
+    assert closest("spaceinvaders", games) == ["a2600-space_invaders"]
+    assert closest("zzzz", games) == []
 
 
 def test_user_folders_from_environment(integration_copy, monkeypatch) -> None:
