@@ -8,7 +8,7 @@ from ale-py, the Arcade Learning Environment on the same cartridge.
 
 Measurements are taken in rounds. Each round runs raw MAME and every row kind once, in
 short runs that emulate the same number of frames (so raw MAME and the env take about
-as long; raw runs last at least ``RAW_MIN_SECONDS``), in alternating order (forward,
+as long; see ``RawMame`` for how MAME's start-up is left out), in alternating order (forward,
 then backward, ...). A row's ratio is the median of its per-round ratios against that
 round's raw figure, printed with their min-max spread: a load that drifts during the
 benchmark then weighs on both sides of each ratio, and a wide spread says the machine
@@ -36,9 +36,12 @@ from typing import Any, Protocol
 import gymnasium as gym
 
 from gym_mame.bridge import find_mame
+from gym_mame.errors import GymMameError
 from gym_mame.integration import Integration
 
-RAW_MIN_SECONDS = 30  # emulated seconds; the default 1000 steps x 4 frames are 67 s
+RAW_MIN_SECONDS = 2  # MAME prints no average for shorter -str runs
+WARM_UP_WALL = 1.5  # seconds of wall time a raw MAME's start-up is allowed to take
+MAME_UNAVERAGED = 0.875  # emulated seconds at the start of a run that MAME's average skips
 
 # ``progress(what, done, total)``: called before each measurement with what runs next and
 # how many of the game's measurements are done, and once more at the end (done == total).
@@ -59,7 +62,8 @@ def raw_fps(machine: str, media: dict[str, str], refresh: float, seconds: float)
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     match = re.search(r"Average speed:\s*([\d.]+)%", out.stdout + out.stderr)
     if not match:
-        raise RuntimeError(f"MAME printed no speed for {machine}: {out.stderr[-500:]}")
+        raise GymMameError(f"MAME printed no speed for {machine} (-str {seconds}): "
+                           f"{out.stderr.strip()[-300:]}")
     return float(match.group(1)) / 100.0 * refresh
 
 
@@ -142,20 +146,44 @@ class Runner(Protocol):
 
 
 class RawMame:
-    """The reference: MAME's own ``-str`` speed, no Lua, as many frames as the env runs."""
+    """The reference: MAME's own ``-str`` speed, no Lua, over as many frames as the env runs.
+
+    A fresh MAME runs slowly for about its first wall-clock second (start-up work competes
+    with the emulation, and MAME's average starts after one emulated second, which a fast
+    machine reaches in a few milliseconds), while the env's MAME is long past that. On a
+    busy 2-core machine, a2600 runs of 10, 40 and 67 emulated seconds read about 45%, 15%
+    and 10% below a 300 s run. So each measurement is two runs, a short one of ``warm_up``
+    seconds (about 1.5 s of wall time, enough to cover the start-up) and one ``warm_up``
+    seconds longer than the env's frames, and the speed is the difference of MAME's own
+    figures: the extra ``seconds`` of emulation over the extra real time they took (this
+    agrees with a 300 s run within a few percent)."""
 
     label = "raw MAME"
 
     def __init__(self, bench: BenchGame) -> None:
         self.bench = bench
         # -str takes whole emulated seconds: the frames of one env measurement, rounded up.
-        # At least RAW_MIN_SECONDS: MAME's average reads low on short runs (measured on the
-        # a2600: -str 7 gives ~65% of the -str 56 figure, -str 28 ~90%).
         self.seconds = max(RAW_MIN_SECONDS, math.ceil(bench.frames / bench.refresh))
+        self.warm_up: int | None = None  # set from the first run's speed
+
+    def _real_seconds(self, seconds: int) -> float:
+        """Real time MAME reports for the averaged part of a ``seconds``-long run."""
+        b = self.bench
+        fps = raw_fps(b.game.machine, b.media, b.refresh, seconds)
+        return (seconds - MAME_UNAVERAGED) * b.refresh / fps
 
     def measure(self, round_: int) -> Sample:
         b = self.bench
-        return Sample(raw_fps(b.game.machine, b.media, b.refresh, self.seconds))
+        if self.warm_up is None:
+            fps = raw_fps(b.game.machine, b.media, b.refresh, self.seconds)
+            self.warm_up = max(RAW_MIN_SECONDS, math.ceil(WARM_UP_WALL * fps / b.refresh))
+        short = self._real_seconds(self.warm_up)
+        long = self._real_seconds(self.warm_up + self.seconds)
+        if long <= short:  # a load burst in the short run: no difference to take
+            raise GymMameError(f"raw MAME's {self.warm_up + self.seconds} s run took no "
+                               f"longer than its {self.warm_up} s run: the machine is too busy "
+                               "to benchmark; try again, or with --steps larger")
+        return Sample(self.seconds * b.refresh / (long - short))
 
     def close(self) -> None:
         pass
@@ -270,21 +298,21 @@ def format_header(steps: int, repeats: int, frameskip: int) -> str:
     return (f"frameskip {frameskip}, RGB observations; {repeats} rounds per game, each "
             f"alternating raw MAME (-str, no Lua) with {steps} random env steps "
             f"({steps * frameskip} frames)\n"
-            f"{'env':<28} {'row':<9} {'frames/s':>9} {'steps/s':>8} {'vs raw MAME':>11} "
+            f"{'env':<30} {'row':<9} {'frames/s':>9} {'steps/s':>8} {'vs raw MAME':>11} "
             f"{'spread (min-max)':>17} {'idle CPU':>8}")
 
 
 def format_result(result: GameResult) -> str:
     """The game's rows: raw MAME (its own fps spread), then each kind as a ratio of it."""
     raws = [s.frames_per_s for s in result.raw.samples]
-    lines = [f"{result.env_id:<28} {'raw MAME':<9} {result.raw.frames_per_s:>9.0f} {'-':>8} "
+    lines = [f"{result.env_id:<30} {'raw MAME':<9} {result.raw.frames_per_s:>9.0f} {'-':>8} "
              f"{'100%':>11} {f'{min(raws):.0f}-{max(raws):.0f} fps':>17}"]
     for row in result.rows:
         sps = f"{row.steps_per_s:.0f}" if row.steps_per_s is not None else "-"
         spread = f"{_percent(min(row.ratios))}-{_percent(max(row.ratios))}"
         idle = (f"{result.idle_cpu_percent:.1f}%"
                 if row.label == "env" and result.idle_cpu_percent is not None else "")
-        lines.append(f"{'':<28} {row.label:<9} {row.frames_per_s:>9.0f} {sps:>8} "
+        lines.append(f"{'':<30} {row.label:<9} {row.frames_per_s:>9.0f} {sps:>8} "
                      f"{_percent(row.ratio):>11} {spread:>17} {idle:>8}")
     return "\n".join(lines)
 

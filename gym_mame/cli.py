@@ -96,9 +96,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     env = gym.make(env_id, render_mode="rgb_array" if args.record else None,
                    max_episode_steps=args.max_steps, **kwargs)
     env.action_space.seed(args.seed)
-    writer = VideoWriter(args.record, env.metadata["render_fps"]) if args.record else None
-    returns = []
+    writer, returns = None, []
     try:
+        if args.record:
+            writer = VideoWriter(args.record, env.metadata["render_fps"])
         total_steps, started = 0, time.perf_counter()
         for episode in range(args.episodes):
             env.reset(seed=args.seed + episode)

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from gym_mame.bench import RAW_MIN_SECONDS, BenchGame, RawMame, Sample, bench_game, env_row
+from gym_mame.bench import BenchGame, RawMame, Sample, bench_game, env_row
 
 
 class Logged:
@@ -28,10 +28,11 @@ class Logged:
 def test_rounds_alternate_and_ratios_are_per_round() -> None:
     log: list[str] = []
     events: list[tuple[str, int, int]] = []
-    result = bench_game("Mame/a2600-breakout-v0", steps=60, repeats=3,
+    result = bench_game("Mame/a2600-breakout-v0", steps=500, repeats=3,
                         kinds=[env_row, lambda bench: Logged(bench, log)],
                         progress=lambda what, done, total: events.append((what, done, total)))
-    assert result.raw_seconds == RAW_MIN_SECONDS  # 60 steps x 4 frames are only 4 s
+    # 500 steps x 4 frames: 33.4 s at the a2600's 59.9 Hz, rounded up
+    assert result.raw_seconds == 34
     env, second = result.rows
     assert env.label == "env" and len(env.samples) == len(env.ratios) == 3
     raws = [s.frames_per_s for s in result.raw.samples]
@@ -47,12 +48,12 @@ def test_rounds_alternate_and_ratios_are_per_round() -> None:
     assert events[-1][1] == events[-1][2] == 10
     assert result.idle_cpu_percent is not None and result.idle_cpu_percent < 20
     # Two raw MAMEs of the same machine: their ratio is near 1 (a loose bound, shared machine).
-    assert 0.4 < second.ratio < 2.5
+    assert 0.5 < second.ratio < 2.0
 
 
 def test_bench_command_prints_ratios_against_raw_mame_and_progress() -> None:
     out = subprocess.run([sys.executable, "-m", "gym_mame", "bench", "a2600-breakout",
-                          "--steps", "60", "--repeats", "2"], capture_output=True, text=True,
+                          "--steps", "300", "--repeats", "2"], capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
