@@ -19,7 +19,9 @@ from gym_mame.errors import (
     MameCrashedError,
     MameNotFoundError,
     MameTimeoutError,
+    MissingExtraError,
     RomNotFoundError,
+    UnknownNameError,
 )
 from gym_mame.registration import register_envs
 
@@ -32,7 +34,9 @@ __all__ = [
     "MameEnv",
     "MameNotFoundError",
     "MameTimeoutError",
+    "MissingExtraError",
     "RomNotFoundError",
+    "UnknownNameError",
     "register_envs",
 ]
 

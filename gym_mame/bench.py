@@ -1,32 +1,54 @@
-"""Benchmark: env speed against raw MAME speed of the same machine, in one run.
+"""Benchmark: every speed as a ratio against raw MAME speed of the same machine, in one run.
 
 Raw speed is MAME's own ``-str`` (seconds_to_run) figure with no Lua at all:
-``Average speed: X%`` of real time, times the screen's refresh rate, gives
-emulated frames per second. The env runs ``steps`` random steps at
-``frameskip`` with RGB observations; its emulated frames per second over the
-raw figure is the share of raw speed the bridge keeps. Raw and env runs
-alternate and each figure is the median of ``repeats``, because shared machines
-are noisy. For Atari 2600 games whose cartridge comes from ale-py, the same
-random steps are also timed in the Arcade Learning Environment (RGB, frameskip
-4, no sticky actions) in the same repeats. Finally the CPU use of a MAME whose
-agent is idle is measured.
+``Average speed: X%`` of real time, times the screen's refresh rate, gives emulated
+frames per second. Against it run the *row kinds*: the env (random steps at
+``frameskip`` with RGB observations) and, for Atari 2600 games whose cartridge comes
+from ale-py, the Arcade Learning Environment on the same cartridge.
+
+Measurements are taken in rounds. Each round runs raw MAME and every row kind once, in
+short runs that emulate the same number of frames (so raw MAME and the env take about
+as long; see ``RawMame`` for how MAME's start-up is left out), in alternating order (forward,
+then backward, ...). A row's ratio is the median of its per-round ratios against that
+round's raw figure, printed with their min-max spread: a load that drifts during the
+benchmark then weighs on both sides of each ratio, and a wide spread says the machine
+was too noisy to trust the median. Finally the CPU use of a MAME whose agent is idle
+is measured.
+
+A new row kind (N MAMEs together, a vector env) is a function ``BenchGame -> Runner | None``
+added to ``ROW_KINDS``: a runner measures emulated frames/s (all instances together) over
+``BenchGame.frames`` frames.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import gymnasium as gym
 
 from gym_mame.bridge import find_mame
+from gym_mame.errors import GymMameError
 from gym_mame.integration import Integration
 
+RAW_MIN_SECONDS = 2  # MAME prints no average for shorter -str runs
+WARM_UP_WALL = 1.5  # seconds of wall time a raw MAME's start-up is allowed to take
+MAME_UNAVERAGED = 0.875  # emulated seconds at the start of a run that MAME's average skips
 
+# ``progress(what, done, total)``: called before each measurement with what runs next and
+# how many of the game's measurements are done, and once more at the end (done == total).
+Progress = Callable[[str, int, int], None]
+
+
+# -- the measurements ---------------------------------------------------------------
 def raw_fps(machine: str, media: dict[str, str], refresh: float, seconds: float) -> float:
     """Emulated frames/s of MAME alone running ``machine`` for ``seconds`` emulated seconds."""
     with tempfile.TemporaryDirectory(prefix="gym_mame-bench-") as wd:
@@ -40,7 +62,8 @@ def raw_fps(machine: str, media: dict[str, str], refresh: float, seconds: float)
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     match = re.search(r"Average speed:\s*([\d.]+)%", out.stdout + out.stderr)
     if not match:
-        raise RuntimeError(f"MAME printed no speed for {machine}: {out.stderr[-500:]}")
+        raise GymMameError(f"MAME printed no speed for {machine} (-str {seconds}): "
+                           f"{out.stderr.strip()[-300:]}")
     return float(match.group(1)) / 100.0 * refresh
 
 
@@ -85,50 +108,230 @@ def ale_env(game: Integration, frameskip: int) -> gym.Env | None:
                     repeat_action_probability=0.0)
 
 
-def run_benchmark(env_ids: list[str], steps: int = 1000, repeats: int = 3,
-                  frameskip: int = 4, seconds: float = 20) -> list[dict[str, float]]:
+# -- runners: one per row kind ------------------------------------------------------------
+@dataclass(frozen=True)
+class BenchGame:
+    """What every runner of one game needs to know."""
+
+    env_id: str
+    game: Integration
+    media: dict[str, str]  # MAME media options of the env, e.g. {"cart": ".../breakout.bin"}
+    refresh: float  # emulated screen frames per second
+    frameskip: int
+    steps: int  # env steps per measurement
+    env: gym.Env  # a started gym_mame env (frameskip, RGB): the env row runs it
+
+    @property
+    def frames(self) -> int:
+        """Emulated frames per measurement, the same for every runner."""
+        return self.steps * self.frameskip
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One measurement: emulated frames/s (of all instances together) and steps/s."""
+
+    frames_per_s: float
+    steps_per_s: float | None = None
+
+
+class Runner(Protocol):
+    label: str
+
+    def measure(self, round_: int) -> Sample:
+        """Emulate about ``BenchGame.frames`` frames; ``round_`` seeds any randomness."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class RawMame:
+    """The reference: MAME's own ``-str`` speed, no Lua, over as many frames as the env runs.
+
+    A fresh MAME runs slowly for about its first wall-clock second (start-up work competes
+    with the emulation, and MAME's average starts after one emulated second, which a fast
+    machine reaches in a few milliseconds), while the env's MAME is long past that. On a
+    busy 2-core machine, a2600 runs of 10, 40 and 67 emulated seconds read about 45%, 15%
+    and 10% below a 300 s run. So each measurement is two runs, a short one of ``warm_up``
+    seconds (about 1.5 s of wall time, enough to cover the start-up) and one ``warm_up``
+    seconds longer than the env's frames, and the speed is the difference of MAME's own
+    figures: the extra ``seconds`` of emulation over the extra real time they took (this
+    agrees with a 300 s run within a few percent)."""
+
+    label = "raw MAME"
+
+    def __init__(self, bench: BenchGame) -> None:
+        self.bench = bench
+        # -str takes whole emulated seconds: the frames of one env measurement, rounded up.
+        self.seconds = max(RAW_MIN_SECONDS, math.ceil(bench.frames / bench.refresh))
+        self.warm_up: int | None = None  # set from the first run's speed
+
+    def _real_seconds(self, seconds: int) -> float:
+        """Real time MAME reports for the averaged part of a ``seconds``-long run."""
+        b = self.bench
+        fps = raw_fps(b.game.machine, b.media, b.refresh, seconds)
+        return (seconds - MAME_UNAVERAGED) * b.refresh / fps
+
+    def measure(self, round_: int) -> Sample:
+        b = self.bench
+        if self.warm_up is None:
+            fps = raw_fps(b.game.machine, b.media, b.refresh, self.seconds)
+            self.warm_up = max(RAW_MIN_SECONDS, math.ceil(WARM_UP_WALL * fps / b.refresh))
+        short = self._real_seconds(self.warm_up)
+        long = self._real_seconds(self.warm_up + self.seconds)
+        if long <= short:  # a load burst in the short run: no difference to take
+            raise GymMameError(f"raw MAME's {self.warm_up + self.seconds} s run took no "
+                               f"longer than its {self.warm_up} s run: the machine is too busy "
+                               "to benchmark; try again, or with --steps larger")
+        return Sample(self.seconds * b.refresh / (long - short))
+
+    def close(self) -> None:
+        pass
+
+
+class GymRunner:
+    """Random steps in a Gymnasium env (gym_mame's, or ALE's on the same cartridge)."""
+
+    def __init__(self, label: str, env: gym.Env, bench: BenchGame) -> None:
+        self.label, self.env, self.bench = label, env, bench
+
+    def measure(self, round_: int) -> Sample:
+        sps, fps = env_fps(self.env, self.bench.steps, self.bench.frameskip, seed=round_)
+        return Sample(fps, sps)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def env_row(bench: BenchGame) -> Runner | None:
+    return GymRunner("env", bench.env, bench)
+
+
+def ale_row(bench: BenchGame) -> Runner | None:
+    env = ale_env(bench.game, bench.frameskip)
+    return None if env is None else GymRunner("ALE", env, bench)
+
+
+ROW_KINDS: list[Callable[[BenchGame], Runner | None]] = [env_row, ale_row]
+
+
+# -- rounds and results -----------------------------------------------------------------
+@dataclass
+class Row:
+    """One row kind's measurements and its ratios against raw MAME, round by round."""
+
+    label: str
+    samples: list[Sample] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)  # against the same round's raw MAME
+
+    @property
+    def frames_per_s(self) -> float:
+        return statistics.median(s.frames_per_s for s in self.samples)
+
+    @property
+    def steps_per_s(self) -> float | None:
+        steps = [s.steps_per_s for s in self.samples if s.steps_per_s is not None]
+        return statistics.median(steps) if steps else None
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+
+@dataclass
+class GameResult:
+    env_id: str
+    raw: Row
+    rows: list[Row]
+    raw_seconds: int
+    idle_cpu_percent: float | None = None
+
+    def row(self, label: str) -> Row | None:
+        return next((r for r in self.rows if r.label == label), None)
+
+
+def bench_game(env_id: str, steps: int = 1000, repeats: int = 5, frameskip: int = 4,
+               kinds: Sequence[Callable[[BenchGame], Runner | None]] = ROW_KINDS,
+               progress: Progress | None = None) -> GameResult:
+    """Measure raw MAME and every row kind of one game in ``repeats`` alternating rounds."""
+    env = gym.make(env_id, frameskip=frameskip, obs_type="rgb")
+    runners: list[Runner] = []
+    try:
+        base = env.unwrapped
+        bench = BenchGame(env_id, base.game, dict(base.bridge.media),
+                          base.metadata["render_fps"] * frameskip, frameskip, steps, env)
+        raw = RawMame(bench)
+        for kind in kinds:
+            runner = kind(bench)
+            if runner is not None:
+                runners.append(runner)
+        order: list[Runner] = [raw, *runners]
+        rows = {id(r): Row(r.label) for r in order}
+        total, done = repeats * len(order) + 1, 0  # + the idle CPU measurement
+        for i in range(repeats):
+            for runner in order if i % 2 == 0 else order[::-1]:
+                if progress:
+                    progress(f"{env_id}: {runner.label}, round {i + 1}/{repeats}", done, total)
+                rows[id(runner)].samples.append(runner.measure(i))
+                done += 1
+            reference = rows[id(raw)].samples[-1].frames_per_s
+            for runner in runners:
+                row = rows[id(runner)]
+                row.ratios.append(row.samples[-1].frames_per_s / reference)
+        if progress:
+            progress(f"{env_id}: idle MAME CPU", done, total)
+        idle = idle_cpu(env)
+        if progress:
+            progress(f"{env_id}: done", total, total)
+    finally:
+        for runner in runners:
+            runner.close()
+        env.close()
+    return GameResult(env_id, rows[id(raw)], [rows[id(r)] for r in runners], raw.seconds, idle)
+
+
+def _percent(x: float) -> str:
+    return f"{x:.0%}" if x >= 10 else f"{x:.1%}"
+
+
+def format_header(steps: int, repeats: int, frameskip: int) -> str:
+    return (f"frameskip {frameskip}, RGB observations; {repeats} rounds per game, each "
+            f"alternating raw MAME (-str, no Lua) with {steps} random env steps "
+            f"({steps * frameskip} frames)\n"
+            f"{'env':<30} {'row':<9} {'frames/s':>9} {'steps/s':>8} {'vs raw MAME':>11} "
+            f"{'spread (min-max)':>17} {'idle CPU':>8}")
+
+
+def format_result(result: GameResult) -> str:
+    """The game's rows: raw MAME (its own fps spread), then each kind as a ratio of it."""
+    raws = [s.frames_per_s for s in result.raw.samples]
+    lines = [f"{result.env_id:<30} {'raw MAME':<9} {result.raw.frames_per_s:>9.0f} {'-':>8} "
+             f"{'100%':>11} {f'{min(raws):.0f}-{max(raws):.0f} fps':>17}"]
+    for row in result.rows:
+        sps = f"{row.steps_per_s:.0f}" if row.steps_per_s is not None else "-"
+        spread = f"{_percent(min(row.ratios))}-{_percent(max(row.ratios))}"
+        idle = (f"{result.idle_cpu_percent:.1f}%"
+                if row.label == "env" and result.idle_cpu_percent is not None else "")
+        lines.append(f"{'':<30} {row.label:<9} {row.frames_per_s:>9.0f} {sps:>8} "
+                     f"{_percent(row.ratio):>11} {spread:>17} {idle:>8}")
+    return "\n".join(lines)
+
+
+FOOTER = ("vs raw MAME = emulated frames/s over raw MAME's in the same round (median of the "
+          "rounds; spread: their min-max); idle CPU = MAME's CPU use while the agent waits")
+
+
+def run_benchmark(env_ids: list[str], steps: int = 1000, repeats: int = 5, frameskip: int = 4,
+                  progress: Progress | None = None,
+                  out: Callable[[str], Any] = print) -> list[GameResult]:
+    """Benchmark each env against raw MAME and print the table through ``out``."""
     import gym_mame  # noqa: F401
 
-    rows = []
-    print(f"frameskip {frameskip}, RGB observations, {steps} random steps x {repeats} "
-          f"repeats; raw = MAME -str {seconds:g} with no Lua")
-    header = (f"{'env':<26} {'raw fps':>8} {'env fps':>8} {'steps/s':>8} "
-              f"{'ratio':>6} {'idle CPU':>8} {'ALE steps/s':>11} {'vs ALE':>7}")
-    print(header)
+    out(format_header(steps, repeats, frameskip))
+    results = []
     for env_id in env_ids:
-        env = gym.make(env_id, frameskip=frameskip, obs_type="rgb")
-        game = env.unwrapped.game
-        media = dict(env.unwrapped.bridge.media)
-        refresh = env.unwrapped.metadata["render_fps"] * frameskip
-        ale = ale_env(game, frameskip)
-        raws, fpss, spss, ratios, ales, vs_ale = [], [], [], [], [], []
-        try:
-            for i in range(repeats):
-                raw = raw_fps(game.machine, media, refresh, seconds)
-                sps, fps = env_fps(env, steps, frameskip, seed=i)
-                raws.append(raw)
-                fpss.append(fps)
-                spss.append(sps)
-                ratios.append(fps / raw)
-                if ale is not None:
-                    ales.append(env_fps(ale, steps, frameskip, seed=i)[0])
-                    vs_ale.append(sps / ales[-1])
-            idle = idle_cpu(env)
-        finally:
-            env.close()
-            if ale is not None:
-                ale.close()
-        row = {"raw_fps": statistics.median(raws), "env_fps": statistics.median(fpss),
-               "steps_per_s": statistics.median(spss), "ratio": statistics.median(ratios),
-               "idle_cpu_percent": idle}
-        ale_cells = f"{'-':>11} {'-':>7}"
-        if ales:
-            row["ale_steps_per_s"] = statistics.median(ales)
-            row["vs_ale"] = statistics.median(vs_ale)
-            ale_cells = f"{row['ale_steps_per_s']:>11.0f} {row['vs_ale']:>7.1%}"
-        rows.append(row)
-        print(f"{env_id:<26} {row['raw_fps']:>8.0f} {row['env_fps']:>8.0f} "
-              f"{row['steps_per_s']:>8.0f} {row['ratio']:>6.1%} {idle:>7.1f}% {ale_cells}")
-    print("ratio = env emulated frames/s over raw MAME frames/s (median of pairwise ratios); "
-          "vs ALE = env steps/s over ALE steps/s")
-    return rows
+        result = bench_game(env_id, steps, repeats, frameskip, progress=progress)
+        results.append(result)
+        out(format_result(result))
+    out(FOOTER)
+    return results

@@ -1,21 +1,24 @@
-"""The ``gym-mame`` console command (also ``python -m gym_mame``).
+"""The gym-mame console command (also: python -m gym_mame).
 
-    gym-mame                      # a random agent plays Mame/pong-v0 for one episode
-    gym-mame run --env Mame/a2600-breakout-v0 --episodes 3 --record breakout.mp4
-    gym-mame list                 # every integration and whether it can run here
-    gym-mame bench                # env speed against raw MAME speed
-    gym-mame make-state pong      # rebuild an integration's start state
-    gym-mame agreement breakout   # Atari 2600 games against the Arcade Learning Environment
-    gym-mame studio a2600 --cart breakout.bin   # find variables, write an integration
-    gym-mame machines pong        # MAME machines matching a term, and whether their ROMs are here
-    gym-mame ports a2600 --cart breakout.bin   # a machine's input ports and fields
-    gym-mame validate pong        # play an integration briefly; check its variables
-    gym-mame record a2600-breakout --out rec/  # record a seeded play (MAME .inp + states)
-    gym-mame replay rec/          # replay it and check it ends in the same state
+Examples:
+  gym-mame                      a random agent plays Mame/pong-v0 for one episode
+  gym-mame run --env a2600-breakout --episodes 3 --record breakout.mp4
+  gym-mame list                 every integration and whether it can run here
+  gym-mame bench                env speed as a share of raw MAME speed, in the same run
+  gym-mame make-state pong      rebuild an integration's start state
+  gym-mame agreement breakout   Atari 2600 games against the Arcade Learning Environment
+  gym-mame studio a2600 --cart breakout.bin   find variables, write an integration
+  gym-mame machines pong        MAME machines matching a term; are their ROMs here?
+  gym-mame ports a2600 --cart breakout.bin    a machine's input ports and fields
+  gym-mame validate pong        play an episode; check the integration's variables
+  gym-mame record a2600-breakout --out rec/   record a seeded play (MAME .inp + states)
+  gym-mame replay rec/          replay it and check it ends in the same state
 
-argparse (standard library) is enough for a handful of sub-commands and adds
-no dependency; tqdm draws the progress bar (small, pure Python, ubiquitous).
+gym-mame COMMAND --help explains each command's options.
 """
+
+# argparse (standard library) is enough for a handful of sub-commands and adds no
+# dependency; tqdm draws the progress bars (small, pure Python, ubiquitous).
 
 from __future__ import annotations
 
@@ -29,30 +32,74 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
-from gym_mame.errors import GymMameError, RomNotFoundError
+from gym_mame.errors import GymMameError, IntegrationError, RomNotFoundError, UnknownNameError
+from gym_mame.tools.validate import EPISODE_CAP as VALIDATE_CAP
 
 DEFAULT_ENV = "Mame/pong-v0"
 # Commands that report a missing ROM with exit code 2 (the others keep 1).
 ROM_EXIT_2 = ("machines", "ports", "validate", "record", "replay")
+LIST_HINT = "`gym-mame list` shows them all"
 
 
 def _env_id(name: str) -> str:
-    return name if "/" in name else f"Mame/{name}-v0"
+    """The registered env id for an env id or a game name; else the closest names."""
+    import gym_mame  # noqa: F401  (registers the Mame/ envs)
+    from gym_mame.integration import find_folders
+    from gym_mame.names import unknown
+
+    env_id = name if "/" in name else f"Mame/{name}-v0"
+    if env_id in gym.registry:
+        return env_id
+    games = list(find_folders())
+    if "/" in name and not name.startswith("Mame/"):  # another namespace, e.g. ALE/
+        raise unknown("env", name, [str(k) for k in gym.registry], LIST_HINT)
+    raise unknown("env", name.removeprefix("Mame/").removesuffix("-v0"), games,
+                  f"Give a game name (a2600-breakout) or an env id "
+                  f"(Mame/a2600-breakout-v0); {LIST_HINT}")
+
+
+def _check_game(name: str) -> None:
+    """Fail early, before any progress bar, on a game that is neither known nor a folder."""
+    from pathlib import Path
+
+    from gym_mame.integration import find_folders
+    from gym_mame.names import unknown
+
+    if (Path(name) / "metadata.json").is_file() or name in find_folders():
+        return
+    raise unknown("game", name, find_folders(), f"Give a game name or an integration folder; "
+                  f"{LIST_HINT}")
+
+
+def _check_machine(name: str, also: Sequence[str] = (), kind: str = "MAME machine") -> None:
+    """Fail on a MAME machine name MAME does not know, naming the closest ones."""
+    from gym_mame.bridge import find_mame
+    from gym_mame.names import unknown
+    from gym_mame.tools.machines import list_all
+
+    machines = [n for n, _ in list_all(find_mame())]
+    if name not in machines:
+        raise unknown(kind, name, [*also, *machines],
+                      "`gym-mame machines TERM` searches MAME's machines")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run an agent (random or no-op) for some episodes; print returns and speed."""
-    from gym_mame.video import VideoWriter
+    from gym_mame.video import VideoWriter, ffmpeg_exe
 
+    if args.record:
+        ffmpeg_exe()  # no encoder: say so before MAME starts
+    env_id = _env_id(args.env)
     kwargs = {"frameskip": args.frameskip}
     if args.rom_path:
         kwargs["rom_path"] = args.rom_path
-    env = gym.make(_env_id(args.env), render_mode="rgb_array" if args.record else None,
+    env = gym.make(env_id, render_mode="rgb_array" if args.record else None,
                    max_episode_steps=args.max_steps, **kwargs)
     env.action_space.seed(args.seed)
-    writer = VideoWriter(args.record, env.metadata["render_fps"]) if args.record else None
-    returns = []
+    writer, returns = None, []
     try:
+        if args.record:
+            writer = VideoWriter(args.record, env.metadata["render_fps"])
         total_steps, started = 0, time.perf_counter()
         for episode in range(args.episodes):
             env.reset(seed=args.seed + episode)
@@ -81,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         env.close()
         if writer:
             writer.close()
-    print(f"{args.episodes} episode(s) of {_env_id(args.env)}: mean return "
+    print(f"{args.episodes} episode(s) of {env_id}: mean return "
           f"{np.mean(returns):g}, {total_steps / elapsed:.0f} steps/s "
           f"({total_steps * args.frameskip / elapsed:.0f} emulated frames/s)")
     if writer:
@@ -135,8 +182,26 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from gym_mame.bench import run_benchmark
 
-    run_benchmark([_env_id(g) for g in args.games], steps=args.steps, repeats=args.repeats,
-                  frameskip=args.frameskip, seconds=args.raw_seconds)
+    env_ids = [_env_id(g) for g in args.games]  # every name checked before minutes of work
+    bar: tqdm | None = None
+
+    def progress(what: str, done: int, total: int) -> None:
+        # One bar per game on stderr; the table rows go to stdout between them.
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="run", leave=False, file=sys.stderr)
+        bar.n = done
+        bar.set_description(what)
+        if done >= total:
+            bar.close()
+            bar = None
+
+    try:
+        run_benchmark(env_ids, steps=args.steps, repeats=args.repeats,
+                      frameskip=args.frameskip, progress=None if args.quiet else progress)
+    finally:
+        if bar is not None:
+            bar.close()
     return 0
 
 
@@ -148,6 +213,7 @@ def cmd_make_state(args: argparse.Namespace) -> int:
     from gym_mame.emulator import START_STATE, Emulator
     from gym_mame.integration import load
 
+    _check_game(args.game)
     game = load(args.game)
     if not game.boot:
         print(f"{game.name} has no boot sequence in metadata.json", file=sys.stderr)
@@ -174,7 +240,14 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
     from gym_mame import agreement
 
-    games = args.games or agreement.ale_games()
+    known = agreement.ale_games()
+    games = args.games or known
+    for game in games:
+        if game not in known:
+            from gym_mame.names import unknown
+
+            raise unknown("ALE game", game, known, "Agreement takes ALE names such as "
+                          "breakout (the a2600-* games without the prefix)")
 
     def report(row: agreement.Row) -> None:
         if row.problem:
@@ -236,6 +309,7 @@ def cmd_ports(args: argparse.Namespace) -> int:
     from gym_mame.roms import rom_paths
     from gym_mame.tools.ports import analog_controls, format_ports, machine_description
 
+    _check_machine(args.machine)
     media = {}
     if args.cart:
         media["cart"] = str(Path(args.cart).resolve())
@@ -253,17 +327,18 @@ def _action_list(text: str) -> list[int]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load an integration, play it briefly, and report what its variables did."""
-    from gym_mame.errors import IntegrationError
     from gym_mame.integration import load
     from gym_mame.tools.validate import format_report, validate
 
+    _check_game(args.game)
     try:
         game = load(args.game)
     except IntegrationError as exc:
         print(f"gym-mame validate: the integration does not load: {exc}", file=sys.stderr)
         return 1
     print(f"{game.env_id}: {game.title} (machine {game.machine}, folder {game.folder})")
-    bar = tqdm(total=args.steps, unit="step", leave=False, disable=args.quiet)
+    bar = tqdm(total=args.steps or VALIDATE_CAP, unit="step", leave=False,
+               disable=args.quiet)
     try:
         report = validate(game.folder, steps=args.steps, agent=args.agent, seed=args.seed,
                           rom_path=args.rom_path, actions=args.actions, progress=bar)
@@ -279,6 +354,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     """Record a seeded play (or the keyboard, with --human) into MAME's .inp format."""
     from gym_mame.tools.recording import record
 
+    _check_game(args.game)
     bar = tqdm(total=args.steps, unit="step", leave=False, disable=args.quiet or args.human)
     if args.human and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print("MAME's window is open: play with MAME's keys (arrows, Ctrl = button 1, "
@@ -319,8 +395,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_studio(args: argparse.Namespace) -> int:
     """Serve the integration studio for a machine on 127.0.0.1 until Ctrl-C."""
+    from pathlib import Path
+
+    from gym_mame.integration import find_folders
     from gym_mame.studio.server import run_studio
 
+    games = find_folders()
+    if not (Path(args.target) / "metadata.json").is_file() and args.target not in games:
+        _check_machine(args.target, also=list(games), kind="MAME machine or integration")
     slots = None
     if args.slot:
         try:
@@ -333,104 +415,158 @@ def cmd_studio(args: argparse.Namespace) -> int:
                       out_dir=args.out, slots=slots)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gym-mame", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command")
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' layout and appends "(default: X)" to each option's help, unless
+    the help already says what the default is (options whose default is None or a flag)."""
 
-    run = sub.add_parser("run", help="run an agent on an env (the default command)")
-    run.add_argument("--env", default=DEFAULT_ENV, help=f"env id or game name ({DEFAULT_ENV})")
-    run.add_argument("--episodes", type=int, default=1)
-    run.add_argument("--max-steps", type=int, default=None, help="truncate episodes")
-    run.add_argument("--agent", choices=["random", "noop"], default="random")
-    run.add_argument("--frameskip", type=int, default=4)
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--record", metavar="FILE.mp4", help="save the episodes as a video")
-    run.add_argument("--rom-path", help="folder with ROM sets / cartridges")
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("default" in text or default is None or default is False or default == []
+                or default == argparse.SUPPRESS):
+            return text
+        if isinstance(default, list):
+            default = " ".join(map(str, default))
+        return f"{text} (default: {default})"
+
+
+ROM_PATH_HELP = ("folder(s) with ROM sets and cartridges, ':'-separated (default: "
+                 "$GYM_MAME_ROMPATH, then ~/mame/roms and /usr/share/games/mame/roms)")
+
+
+def _add(sub: argparse._SubParsersAction, name: str, help_text: str,
+         ) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:]
+                          + ".", formatter_class=_HelpFormatter)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gym-mame", description=__doc__.split("\n\n", 1)[0],
+        epilog=__doc__.split("\n\n", 1)[1], formatter_class=_HelpFormatter)
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+
+    run = _add(sub, "run", "run an agent on an env and print returns and speed (the default "
+               "command)")
+    run.add_argument("--env", default=DEFAULT_ENV,
+                     help="env id (Mame/pong-v0) or game name (pong, a2600-breakout)")
+    run.add_argument("--episodes", type=int, default=1, help="episodes to play")
+    run.add_argument("--max-steps", type=int, default=None,
+                     help="truncate each episode after this many steps (default: play until "
+                     "it ends)")
+    run.add_argument("--agent", choices=["random", "noop"], default="random",
+                     help="random actions (seeded by --seed) or always NOOP")
+    run.add_argument("--frameskip", type=int, default=4, help="emulated frames per step")
+    run.add_argument("--seed", type=int, default=0,
+                     help="seed of the first episode's reset and of the random agent; "
+                     "episode i uses seed + i")
+    run.add_argument("--record", metavar="FILE.mp4",
+                     help="save the episodes as an H.264 video, as render() shows them "
+                     '(needs pip install "gym_mame[video]"; default: no video)')
+    run.add_argument("--rom-path", help=ROM_PATH_HELP)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
 
-    lst = sub.add_parser("list", help="list integrations and whether they can run here")
-    lst.add_argument("--rom-path")
+    lst = _add(sub, "list", "list the integrations and whether each can run here")
+    lst.add_argument("--rom-path", help=ROM_PATH_HELP)
     lst.set_defaults(func=cmd_list)
 
-    bench = sub.add_parser("bench", help="env speed against raw MAME speed (-str)")
-    bench.add_argument("games", nargs="*", default=["pong", "a2600-breakout"])
-    bench.add_argument("--steps", type=int, default=1000, help="env steps per repeat")
-    bench.add_argument("--repeats", type=int, default=3)
-    bench.add_argument("--frameskip", type=int, default=4)
-    bench.add_argument("--raw-seconds", type=float, default=20,
-                       help="emulated seconds per raw MAME run")
+    bench = _add(sub, "bench", "measure env speed as a share of raw MAME speed (-str), "
+                 "in the same run")
+    bench.add_argument("games", nargs="*", default=["pong", "a2600-breakout"],
+                       help="game names or env ids")
+    bench.add_argument("--steps", type=int, default=1000,
+                       help="random env steps per measurement; raw MAME runs the same "
+                       "number of emulated frames, so the two take about as long")
+    bench.add_argument("--repeats", type=int, default=5,
+                       help="measurements of each kind, raw and env alternating; figures are "
+                       "medians, ratios the median of the per-round ratios")
+    bench.add_argument("--frameskip", type=int, default=4, help="emulated frames per step")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
     bench.set_defaults(func=cmd_bench)
 
-    state = sub.add_parser("make-state", help="rebuild an integration's start state file")
+    state = _add(sub, "make-state", "rebuild an integration's start state file from its "
+                 "boot sequence")
     state.add_argument("game", help="game name or integration folder")
-    state.add_argument("--rom-path")
+    state.add_argument("--rom-path", help=ROM_PATH_HELP)
     state.set_defaults(func=cmd_make_state)
 
-    agree = sub.add_parser("agreement", help="compare Atari 2600 games with ALE (needs ale-py)")
-    agree.add_argument("games", nargs="*", help="ALE game names (default: every a2600 game)")
-    agree.add_argument("--episodes", type=int, default=10)
+    agree = _add(sub, "agreement", "compare Atari 2600 games with ALE, same seeded random "
+                 "policy (needs ale-py)")
+    agree.add_argument("games", nargs="*",
+                       help="ALE game names, e.g. breakout (default: every a2600 game)")
+    agree.add_argument("--episodes", type=int, default=10, help="episodes per game and side")
     agree.add_argument("--max-steps", type=int, default=2500, help="step cap per episode")
-    agree.add_argument("--seed", type=int, default=0)
+    agree.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     agree.add_argument("--jobs", type=int, default=1, help="games compared in parallel")
-    agree.add_argument("--markdown", metavar="FILE", help="write the table to FILE")
+    agree.add_argument("--markdown", metavar="FILE",
+                       help="write the table to FILE (default: print only)")
     agree.set_defaults(func=cmd_agreement)
 
-    studio = sub.add_parser("studio", help="web page to find variables and write an "
-                            "integration (127.0.0.1 only)")
+    studio = _add(sub, "studio", "serve a web page to find variables and write an "
+                  "integration (127.0.0.1 only)")
     studio.add_argument("target", help="MAME machine (e.g. pong, a2600) or integration")
-    studio.add_argument("--cart", metavar="FILE", help="cartridge file for the machine")
+    studio.add_argument("--cart", metavar="FILE",
+                        help="cartridge file for the machine (default: the integration's, "
+                        "or none)")
     studio.add_argument("--port", type=int, default=8642, help="local port (0: any free one)")
     studio.add_argument("--slot", action="append", metavar="NAME=VALUE",
-                        help="MAME slot option, e.g. joyport1=pad (paddles on an Atari 2600)")
-    studio.add_argument("--rom-path")
-    studio.add_argument("--out", metavar="DIR", help="where folders are written by default "
-                        "(first $GYM_MAME_INTEGRATIONS entry, else ./integrations)")
+                        help="MAME slot option, e.g. joyport1=pad (paddles on an Atari 2600); "
+                        "repeat for more (default: the integration's, or MAME's)")
+    studio.add_argument("--rom-path", help=ROM_PATH_HELP)
+    studio.add_argument("--out", metavar="DIR", help="where folders are written (default: the "
+                        "first $GYM_MAME_INTEGRATIONS entry, else ./integrations)")
     studio.set_defaults(func=cmd_studio)
 
-    machines = sub.add_parser("machines", help="search MAME's machines; are their ROMs here?")
+    machines = _add(sub, "machines", "search MAME's machines; are their ROMs here?")
     machines.add_argument("term", help="part of a short name or description, e.g. pong")
-    machines.add_argument("--limit", type=int, default=20, help="machines to check (20)")
+    machines.add_argument("--limit", type=int, default=20, help="matches to check and show")
     machines.add_argument("--all", action="store_true", help="check every match (slower)")
-    machines.add_argument("--rom-path")
+    machines.add_argument("--rom-path", help=ROM_PATH_HELP)
     machines.set_defaults(func=cmd_machines)
 
-    ports = sub.add_parser("ports", help="a machine's input ports and fields")
+    ports = _add(sub, "ports", "list a machine's input ports and fields")
     ports.add_argument("machine", help="MAME machine name, e.g. pong or a2600")
-    ports.add_argument("--cart", metavar="FILE", help="cartridge file for consoles")
-    ports.add_argument("--rom-path")
+    ports.add_argument("--cart", metavar="FILE",
+                       help="cartridge file for consoles (default: none)")
+    ports.add_argument("--rom-path", help=ROM_PATH_HELP)
     ports.set_defaults(func=cmd_ports)
 
-    check = sub.add_parser("validate", help="play an integration briefly and check it")
+    check = _add(sub, "validate", "play an integration and check its variables")
     check.add_argument("game", help="game name or integration folder")
-    check.add_argument("--steps", type=int, default=300)
-    check.add_argument("--agent", choices=["random", "noop"], default="random")
-    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--steps", type=int, default=None,
+                       help="stop after this many steps (default: play until the episode "
+                       f"ends, at most {VALIDATE_CAP} steps)")
+    check.add_argument("--agent", choices=["random", "noop"], default="random",
+                       help="random actions (seeded by --seed) or always NOOP")
+    check.add_argument("--seed", type=int, default=0, help="seed of the reset and the agent")
     check.add_argument("--actions", type=_action_list, metavar="I,J,...",
-                       help="scripted play: these action indices, repeated (overrides --agent)")
+                       help="scripted play: these action indices, repeated (overrides "
+                       "--agent; default: none)")
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings")
-    check.add_argument("--rom-path")
+    check.add_argument("--rom-path", help=ROM_PATH_HELP)
     check.add_argument("--quiet", action="store_true", help="no progress bar")
     check.set_defaults(func=cmd_validate)
 
-    rec = sub.add_parser("record", help="record a play in MAME's input format (.inp)")
+    rec = _add(sub, "record", "record a play in MAME's input format (.inp), with states")
     rec.add_argument("game", help="game name or integration folder")
     rec.add_argument("--out", required=True, metavar="DIR", help="recording folder")
     rec.add_argument("--steps", type=int, default=300, help="at most this many steps")
-    rec.add_argument("--agent", choices=["random", "noop"], default="random")
-    rec.add_argument("--seed", type=int, default=0)
+    rec.add_argument("--agent", choices=["random", "noop"], default="random",
+                     help="random actions (seeded by --seed) or always NOOP")
+    rec.add_argument("--seed", type=int, default=0, help="seed of the reset and the agent")
     rec.add_argument("--human", action="store_true",
                      help="play yourself in MAME's window (needs a display)")
-    rec.add_argument("--rom-path")
+    rec.add_argument("--rom-path", help=ROM_PATH_HELP)
     rec.add_argument("--quiet", action="store_true", help="no progress bar")
     rec.set_defaults(func=cmd_record)
 
-    rep = sub.add_parser("replay", help="replay a recording and check that it matches")
+    rep = _add(sub, "replay", "replay a recording and check that it ends the same")
     rep.add_argument("folder", help="a folder made by gym-mame record")
     rep.add_argument("--inputs", choices=["auto", "inp", "actions"], default="auto",
                      help="inp: only the .inp drives the inputs; actions: the recorded "
                      "actions too (needed for analog inputs); auto: pick")
-    rep.add_argument("--rom-path")
+    rep.add_argument("--rom-path", help=ROM_PATH_HELP)
     rep.set_defaults(func=cmd_replay)
     return parser
 
@@ -444,6 +580,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.func(args)
+    except UnknownNameError as exc:
+        print(f"gym-mame {args.command}: {exc}", file=sys.stderr)
+        return 1
     except RomNotFoundError as exc:
         print(f"gym-mame: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2 if args.command in ROM_EXIT_2 else 1

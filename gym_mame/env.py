@@ -33,7 +33,8 @@ class MameEnv(gym.Env[Any, Any]):
 
     Args:
         game: integration name (e.g. ``"pong"``) or path to an integration folder.
-        render_mode: ``"rgb_array"`` (``render()`` returns the last frame) or
+        render_mode: ``"rgb_array"`` (``render()`` returns the last frame as a person
+            should see it: the integration's ``display_aspect``) or
             ``"human"`` (MAME's own window at real-time speed; headless with a
             warning when there is no display).
         obs_type: ``"rgb"`` (H x W x 3 uint8), ``"grayscale"`` (H x W x 1),
@@ -223,7 +224,8 @@ class MameEnv(gym.Env[Any, Any]):
     def _observe_frame(self) -> np.ndarray:
         gray = self.obs_type == "grayscale"
         if self.render_mode == "rgb_array":
-            self._last_rgb = self._screen(grayscale=False, resize=False)
+            self._last_rgb = framing.at_aspect(self._screen(grayscale=False, resize=False),
+                                              self.game.display_aspect)
         frame = self._screen(gray)
         return frame[:, :, None] if gray else frame
 
@@ -312,7 +314,9 @@ class MameEnv(gym.Env[Any, Any]):
         return self._observe(ram, values), reward, terminated, truncated, self._info(values)
 
     def render(self) -> np.ndarray | None:
-        """The last frame as RGB (``rgb_array``); MAME draws its own window (``human``)."""
+        """The last frame as RGB, as a person should see it (``rgb_array``): the integration's
+        crop at its ``display_aspect``, not resized to ``obs_size``. With ``human``, MAME draws
+        its own window and this returns None."""
         if self.render_mode == "rgb_array":
             return self._last_rgb
         return None

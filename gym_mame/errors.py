@@ -41,3 +41,12 @@ class UnknownMachineError(GymMameError):
 
 class SaveStateError(GymMameError):
     """A save state file is missing, damaged, or made for another machine."""
+
+
+class MissingExtraError(GymMameError):
+    """An optional dependency (one of gym_mame's pip extras) is not installed."""
+
+
+class UnknownNameError(IntegrationError):
+    """A game, env id or MAME machine that does not exist; the message names the closest
+    known ones."""

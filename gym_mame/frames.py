@@ -34,3 +34,16 @@ def convert(bgra: np.ndarray, crop: Crop | None, grayscale: bool,
     if size is not None and frame.shape[:2] != tuple(size):
         frame = cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA)
     return frame
+
+
+def at_aspect(frame: np.ndarray, aspect: float | None) -> np.ndarray:
+    """The frame as a person should see it: resized to width = height x ``aspect``,
+    keeping its lines (a TTL game's 1552x240 frame is 4:3 on its monitor). The width
+    is even, so that video encoders (4:2:0) take the frame unchanged. None: as it is."""
+    if aspect is None:
+        return frame
+    height, width = frame.shape[:2]
+    shown = max(2, 2 * round(height * aspect / 2))
+    if shown == width:
+        return frame
+    return cv2.resize(frame, (shown, height), interpolation=cv2.INTER_AREA)

@@ -25,6 +25,7 @@ from gym_mame.datatypes import DataType
 from gym_mame.errors import IntegrationError
 from gym_mame.intervals import UNBOUNDED, Interval, Number
 from gym_mame.jsonfile import Node, load_json
+from gym_mame.names import unknown
 from gym_mame.resources import integrations_dir
 from gym_mame.scenario import Scenario, parse_scenario
 
@@ -231,6 +232,7 @@ class Integration:
     crop: tuple[int, int, int, int] | None  # x, y, width, height
     obs_size: tuple[int, int] | None  # height, width
     render_fps: float | None
+    display_aspect: float | None  # width / height at which a person sees the picture
     variables: dict[str, Variable]
     scenario: Scenario
 
@@ -274,12 +276,10 @@ def load(name_or_folder: str | os.PathLike[str]) -> Integration:
     if not (folder / "metadata.json").is_file():
         folders = find_folders()
         if str(name_or_folder) not in folders:
-            known = ", ".join(sorted(folders)) or "none"
-            raise IntegrationError(
-                f"unknown game {str(name_or_folder)!r}. Known games: {known}. "
-                "Add a folder with metadata.json, data.json and scenario.json to "
-                "$GYM_MAME_INTEGRATIONS to integrate a new one."
-            )
+            raise unknown("game", str(name_or_folder), folders,
+                          f"`gym-mame list` shows all {len(folders)}; a new game is a folder "
+                          "with metadata.json, data.json and scenario.json in "
+                          "$GYM_MAME_INTEGRATIONS")
         folder = folders[str(name_or_folder)]
     return _parse(folder)
 
@@ -291,6 +291,7 @@ def _parse(folder: Path) -> Integration:
         "machine", "title", "verified", "notes", "rom_set", "cartridge", "players", "screen",
         "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
         "opponent", "crop", "obs_size", "render_fps", "full_actions", "slots",
+        "display_aspect",
     )
     machine_node = meta.child("machine")
     machine = machine_node.text()
@@ -386,6 +387,7 @@ def _parse(folder: Path) -> Integration:
     crop = _int_tuple(meta.child("crop", None), 4, "[x, y, width, height]")
     obs_size = _int_tuple(meta.child("obs_size", None), 2, "[height, width]")
     fps = meta.child("render_fps", None)
+    display_aspect = _aspect(meta.child("display_aspect", None))
     cartridge = _cartridge(meta.child("cartridge", None))
     slots = {name: value.text() for name, value in meta.child("slots", {}).items()}
     for name, value in slots.items():
@@ -421,6 +423,7 @@ def _parse(folder: Path) -> Integration:
         crop=crop,  # type: ignore[arg-type]
         obs_size=obs_size,  # type: ignore[arg-type]
         render_fps=fps.number() if fps.value is not None else None,
+        display_aspect=display_aspect,
         variables=variables,
         scenario=scenario,
     )
@@ -607,6 +610,21 @@ def _cartridge(node: Node) -> Cartridge | None:
                      package.text() if package.value is not None else None)
 
 
+def _aspect(node: Node) -> float | None:
+    """``"4:3"`` (width:height) as a ratio."""
+    if node.value is None:
+        return None
+    parts = node.text().split(":")
+    try:
+        width, height = (float(p) for p in parts)
+    except ValueError:
+        width = height = 0.0
+    if len(parts) != 2 or not (width > 0 and height > 0):
+        raise node.error(f"expected \"width:height\" with positive numbers, e.g. \"4:3\", "
+                         f"not {node.value!r}")
+    return width / height
+
+
 def _int_tuple(node: Node, size: int, shape: str) -> tuple[int, ...] | None:
     if node.value is None:
         return None
@@ -629,7 +647,7 @@ def bare(machine: str) -> Integration:
         memory=(":maincpu", "program"), inputs={}, nudges={}, buttons=(),
         actions=(Action("NOOP", ()),), full_actions=None, action_groups=(), slots={},
         boot=(), start_state=None, start_state_mame=None, opponent=None, crop=None,
-        obs_size=None, render_fps=None, variables={}, scenario=Scenario())
+        obs_size=None, render_fps=None, display_aspect=None, variables={}, scenario=Scenario())
 
 
 def extended(game: Integration, inputs: Mapping[str, object],

@@ -1,9 +1,12 @@
 """The gym-mame command, run as a user would."""
 
+import argparse
 import subprocess
 import sys
 
-import cv2
+from video_probe import probe, read_frames
+
+from gym_mame.cli import build_parser
 
 
 def gym_mame(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -26,13 +29,72 @@ def test_run_prints_returns_and_speed_and_records_video(tmp_path) -> None:
                    "--record", str(video))
     assert out.returncode == 0, out.stderr
     assert "episode 1: return" in out.stdout and "steps/s" in out.stdout
-    capture = cv2.VideoCapture(str(video))
-    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 41  # the reset frame + 40 steps
-    ok, frame = capture.read()
-    assert ok and frame.shape == (210, 160, 3)
+    assert "video written to" in out.stdout
+    # H.264 in 4:2:0, the reset frame + 40 steps, at ALE's 210x160
+    assert probe(video) == {"codec": "h264", "pix_fmt": "yuv420p", "size": (160, 210),
+                            "frames": 41}
+    first = read_frames(video)[0]
+    assert first.mean() > 5  # Breakout's walls and bricks, not a black frame
 
 
 def test_errors_are_one_clear_line_not_a_traceback(tmp_path) -> None:
     out = gym_mame("run", "--env", "sfiii3n", "--rom-path", str(tmp_path))
     assert out.returncode == 1
     assert "RomNotFoundError" in out.stderr and "Traceback" not in out.stderr
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def test_help_is_plain_text_with_every_command() -> None:
+    out = gym_mame("--help")
+    assert out.returncode == 0, out.stderr
+    assert "``" not in out.stdout and ":func:" not in out.stdout
+    assert set(subcommands()) <= set(out.stdout.split())  # every command is listed
+    assert "gym-mame COMMAND --help" in out.stdout
+
+
+def test_every_option_of_every_command_has_help_and_shows_its_default() -> None:
+    commands = subcommands()
+    assert len(commands) == 11
+    for name, parser in commands.items():
+        text = " ".join(parser.format_help().split())  # undo the line wrapping
+        assert "``" not in text, name
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            label = f"{name} {'/'.join(action.option_strings) or action.dest}"
+            assert action.help and len(action.help) > 8, f"{label} has no help"
+            if action.required or action.nargs == 0 or action.default is False:
+                continue  # a required argument or a flag has no default to show
+            shown = parser.formatter_class(name)._get_help_string(action)
+            assert "default" in shown, f"{label}: no default in {shown!r}"
+            if action.default not in (None, []):
+                value = action.default
+                value = " ".join(value) if isinstance(value, list) else value
+                assert f"(default: {value})" in text, f"{label}: default not shown"
+
+
+def test_a_mistyped_env_is_one_line_naming_the_closest() -> None:
+    out = gym_mame("run", "--env", "breakout")
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr and out.stderr.strip().count("\n") == 0, out.stderr
+    assert "unknown env 'breakout'" in out.stderr and "closest: a2600-breakout" in out.stderr
+    out = gym_mame("run", "--env", "Mame/a2600-seaquets-v0")
+    assert out.returncode == 1 and "closest: a2600-seaquest" in out.stderr
+
+
+def test_mistyped_names_in_other_commands_are_one_line_too() -> None:
+    for args, near in ((["bench", "pong", "breakuot"], "a2600-breakout"),
+                       (["make-state", "pongg"], "pong"),
+                       (["record", "a2600-sequest", "--out", "/nonexistent/x"], "a2600-seaquest"),
+                       (["agreement", "sequest"], "seaquest"),
+                       (["ports", "a2600x"], "a2600")):
+        out = gym_mame(*args)
+        assert out.returncode == 1, (args, out.stderr)
+        line = out.stderr.strip()
+        assert "\n" not in line and "Traceback" not in line, line
+        assert "unknown" in line and near in line.split("closest:")[1], line

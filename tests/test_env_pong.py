@@ -32,7 +32,22 @@ def test_make_without_import_and_check_env() -> None:
 def test_start_is_a_fresh_game(env) -> None:
     _, info = env.reset(seed=0)
     assert (info["score_left"], info["score_right"], info["game_over"]) == (0, 0, 0)
-    assert env.render().shape == (240, 1552, 3)
+    assert env.render().shape == (240, 320, 3)  # the 1552x240 frame at its monitor's 4:3
+
+
+def test_render_shows_the_picture_at_4_to_3(env) -> None:
+    """render() keeps the 240 lines and resamples the width: the paddles and the ball stay
+    where they are on the screen, only no longer stretched four times."""
+    env.reset(seed=0)
+    for _ in range(10):
+        obs, *_ = env.step(UP)
+    shown = env.render()
+    height, width = shown.shape[:2]
+    assert width / height == 4 / 3 and height == 240
+    lit = np.nonzero(shown.max(axis=(0, 2)) > 200)[0] / width  # lit columns, 0..1
+    lit_obs = np.nonzero(obs.max(axis=(0, 2)) > 200)[0] / obs.shape[1]
+    assert lit.size and abs(lit.min() - lit_obs.min()) < 0.02
+    assert abs(lit.max() - lit_obs.max()) < 0.02
 
 
 def test_paddle_moves_with_up_and_down(env) -> None:

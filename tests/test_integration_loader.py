@@ -8,9 +8,10 @@ import pytest
 
 from gym_mame import integration
 from gym_mame.datatypes import DataType
-from gym_mame.errors import IntegrationError
+from gym_mame.errors import IntegrationError, UnknownNameError
 from gym_mame.integration import MemoryVariable, StateVariable, save_item_range
 from gym_mame.intervals import Interval
+from gym_mame.names import closest
 
 
 def test_every_bundled_integration_loads() -> None:
@@ -85,9 +86,22 @@ def test_memory_variable_bounds_follow_type_mask_shift_and_range() -> None:
             assert low <= v.decode(bytes([raw])) <= high, (v, raw)
 
 
-def test_unknown_game_lists_known_ones() -> None:
-    with pytest.raises(IntegrationError, match="unknown game 'no-such-game'.*pong"):
+def test_unknown_game_names_the_closest_known_ones() -> None:
+    with pytest.raises(UnknownNameError, match="unknown game 'breakout'; closest: a2600-breakout"
+                       r"\. `gym-mame list`"):
+        integration.load("breakout")
+    with pytest.raises(IntegrationError, match="'a2600-seaquets'; closest: a2600-seaquest\\."):
+        integration.load("a2600-seaquets")  # and not every a2600-* name: only the close one
+    with pytest.raises(IntegrationError, match="'no-such-game'; no known game is close"):
         integration.load("no-such-game")
+
+
+def test_closest_names() -> None:
+    games = list(integration.find_folders())
+    assert closest("pacman", games) == ["a2600-ms_pacman"]
+    assert closest("Pong", games) == ["pong", "a2600-pong"]
+    assert closest("spaceinvaders", games) == ["a2600-space_invaders"]
+    assert closest("zzzz", games) == []
 
 
 def test_user_folders_from_environment(integration_copy, monkeypatch) -> None:
@@ -194,3 +208,15 @@ def test_boot_repeat_expands_in_order() -> None:
     assert len(selects) == 129
     assert game.boot[2].press == ("SELECT",) and game.boot[3].press == ()
     assert game.boot[-1].press == ("RESET",)
+
+
+def test_display_aspect_is_read_and_checked(integration_copy) -> None:
+    assert integration.load("pong").display_aspect == 4 / 3
+    assert integration.load("a2600-breakout").display_aspect is None  # ALE's 210x160
+    folder = integration_copy("pong")
+    meta = json.loads((folder / "metadata.json").read_text())
+    for bad in ("4x3", "4:0", "4:3:1", 1.33):
+        meta["display_aspect"] = bad
+        (folder / "metadata.json").write_text(json.dumps(meta))
+        with pytest.raises(IntegrationError, match="display_aspect"):
+            integration.load(folder)

@@ -109,6 +109,33 @@ def test_validate_reports_the_end_of_an_episode() -> None:
     assert rows(out.stdout)["lives"].split()[-1] == "0"
 
 
+def test_validate_plays_a_whole_episode_by_default() -> None:
+    """Seaquest's terminal byte moves only at the end: judged after a whole episode, none of
+    its shipped variables is flagged."""
+    out = gym_mame("validate", "a2600-seaquest", "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert "done reached: yes, at step" in out.stdout
+    assert "WARNING" not in out.stdout, out.stdout
+    assert int(rows(out.stdout)["death_flag"].split()[4]) >= 1  # changes
+
+
+def test_validate_says_when_a_variable_never_moved_in_a_whole_episode() -> None:
+    out = gym_mame("validate", "a2600-breakout", "--quiet")
+    assert out.returncode == 0, out.stderr
+    steps = int(out.stdout.split("done reached: yes, at step ")[1].split()[0])
+    # A random agent breaks fewer than 100 points of bricks: the hundreds digit stays 0.
+    assert (f"WARNING: variable score_hundreds never changed in a whole episode of random "
+            f"play ({steps} steps, to its end; stayed 0)") in out.stdout
+
+
+def test_validate_mistyped_game_is_one_line_with_the_closest() -> None:
+    out = gym_mame("validate", "a2600-seaquets")
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        "gym-mame validate: unknown game 'a2600-seaquets'; closest: a2600-seaquest. Give a "
+        "game name or an integration folder; `gym-mame list` shows them all")
+
+
 def test_validate_load_error_is_one_clear_message(integration_copy) -> None:
     folder = integration_copy("pong")
     meta = json.loads((folder / "metadata.json").read_text())

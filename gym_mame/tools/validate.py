@@ -1,8 +1,10 @@
 """Check an integration by playing it: load, start, step, and watch the variables.
 
-A variable that never changes during a play is flagged (its address or state
-entry is probably wrong, or the play was too short to move it); so is an analog
-input whose range lies outside the MAME field's range.
+By default the play lasts one whole episode (capped at ``EPISODE_CAP`` steps), because
+some variables move only at its end (a game-over flag, a terminal byte). A variable
+that never changes during the play is flagged (its address or state entry is probably
+wrong, or the play was too short to move it); so is an analog input whose range lies
+outside the MAME field's range.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import numpy as np
 from gym_mame.env import MameEnv
 from gym_mame.errors import GymMameError
 from gym_mame.integration import Integration, load
+
+# Steps a default validation plays at most while waiting for the episode to end: a few
+# random Atari or Pong episodes fit (hundreds to ~2000 steps), and it stays under a minute.
+EPISODE_CAP = 5000
 
 
 @dataclass
@@ -41,6 +47,8 @@ class Report:
 
     game: Integration
     steps: int = 0
+    limit: int = 0  # the step cap the play had
+    until_done: bool = True  # the play was meant to last an episode (no --steps)
     total_reward: float = 0.0
     done_at: int | None = None
     stats: dict[str, VariableStats] = field(default_factory=dict)
@@ -68,16 +76,17 @@ def _input_warnings(game: Integration, description: dict[str, Any]) -> list[str]
     return warnings
 
 
-def validate(game: str | os.PathLike[str], steps: int = 300, agent: str = "random",
+def validate(game: str | os.PathLike[str], steps: int | None = None, agent: str = "random",
              seed: int = 0, rom_path: str | Sequence[str] | None = None,
              actions: Sequence[int] | None = None, progress: Any = None) -> Report:
-    """Load the integration, start it, play ``steps`` steps and collect statistics.
+    """Load the integration, start it, play one episode and collect statistics.
 
-    ``agent`` is ``"random"`` (seeded by ``seed``) or ``"noop"``; ``actions`` (discrete
-    action indices, repeated as needed) overrides it. Stops early when the episode ends.
+    The play stops when the episode ends, or after ``steps`` steps (default: at most
+    ``EPISODE_CAP``). ``agent`` is ``"random"`` (seeded by ``seed``) or ``"noop"``;
+    ``actions`` (discrete action indices, repeated as needed) overrides it.
     Raises the package's errors (IntegrationError, RomNotFoundError, ...) unchanged."""
     integration = load(game)
-    report = Report(integration)
+    report = Report(integration, limit=steps or EPISODE_CAP, until_done=steps is None)
     env = MameEnv(str(integration.folder), rom_path=rom_path)
     try:
         report.warnings += _input_warnings(integration, env.description)
@@ -95,7 +104,7 @@ def validate(game: str | os.PathLike[str], steps: int = 300, agent: str = "rando
             raise GymMameError(f"action {bad[0]} does not exist: {integration.name} has "
                                f"{n_actions} actions, 0-{n_actions - 1} "
                                f"({', '.join(env.get_action_meanings())})")
-        for i in range(steps):
+        for i in range(report.limit):
             if actions:
                 action: Any = actions[i % len(actions)]
             elif agent == "noop":
@@ -116,10 +125,29 @@ def validate(game: str | os.PathLike[str], steps: int = 300, agent: str = "rando
                 break
     finally:
         env.close()
+    play = "scripted" if actions else "no-op" if agent == "noop" else "random"
+    derived = {d.name for d in integration.scenario.derived}
     for name in report.constant:
-        report.warnings.append(f"variable {name} never changed in {report.steps} steps "
-                               f"(stayed {report.stats[name].first}): check its address or "
-                               "state entry, or play longer (--steps)")
+        stayed = report.stats[name].first
+        if report.done_at is not None:
+            # A whole episode: say exactly that, and what else may explain it.
+            what, check = (("derived variable", "its scenario.json expression may hold from "
+                            "the start; otherwise check it") if name in derived else
+                           ("variable", f"{play} play may never move it (a high score digit, "
+                            "a score of 0); otherwise check its address or state entry"))
+            report.warnings.append(
+                f"{what} {name} never changed in a whole episode of {play} play "
+                f"({report.steps} steps, to its end; stayed {stayed}): {check}")
+        elif report.until_done:
+            report.warnings.append(
+                f"variable {name} never changed in {report.steps} steps (stayed {stayed}; the "
+                f"episode had not ended at the {report.limit}-step cap): check its address "
+                "or state entry, or play longer (--steps)")
+        else:
+            report.warnings.append(
+                f"variable {name} never changed in {report.steps} steps (stayed {stayed}; "
+                "the episode had not ended): check its address or state entry, or play "
+                "longer (--steps, or leave it out to play the whole episode)")
     return report
 
 
@@ -132,8 +160,12 @@ def format_report(report: Report) -> str:
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w)
                        for i, (c, w) in enumerate(zip(row, widths, strict=True)))
              for row in rows]
-    done = (f"yes, at step {report.done_at}" if report.done_at is not None
-            else f"no (not within {report.steps} steps)")
+    if report.done_at is not None:
+        done = f"yes, at step {report.done_at}"
+    elif report.until_done:
+        done = f"no (not within the {report.limit}-step cap)"
+    else:
+        done = f"no (not within {report.steps} steps)"
     lines += [f"steps: {report.steps}   total reward: {report.total_reward:g}   "
               f"done reached: {done}"]
     lines += [f"WARNING: {w}" for w in report.warnings]
