@@ -45,6 +45,7 @@ from gym_mame import protocol, savestate
 from gym_mame.auth import authenticator
 from gym_mame.errors import (
     BridgeError,
+    GymMameError,
     MameCrashedError,
     MameNotFoundError,
     MameTimeoutError,
@@ -201,7 +202,10 @@ class MameBridge:
         _LIVE_BRIDGES.add(self)
         try:
             self._start(executable, transport, headless, throttle, extra_args)
-            self._request(protocol.hello())
+            version = self._unpack("<H", self._request(protocol.hello()), "HELLO")[0]
+            if version != protocol.PROTOCOL_VERSION:
+                raise BridgeError(f"MAME's bridge speaks protocol {version}, this gym_mame "
+                                  f"{protocol.PROTOCOL_VERSION}: reinstall gym_mame")
         except BaseException:
             self.close()
             raise
@@ -343,9 +347,12 @@ class MameBridge:
         try:
             while not self.socket.poll(_POLL_SLICE_MS, zmq.POLLIN):
                 self._check_alive(deadline, "to answer")
-        except KeyboardInterrupt:
-            # MAME goes on with the request (it is in a process group of its own, so
-            # Ctrl-C did not reach it); its reply is taken before the next request.
+        except GymMameError:
+            raise
+        except BaseException:
+            # Ctrl-C (or any exception a signal handler raised): MAME goes on with the
+            # request (it is in a process group of its own, so Ctrl-C did not reach
+            # it); its reply is taken before the next request.
             self.interrupted = True
             raise
         frame = self.socket.recv(copy=False)
@@ -394,14 +401,28 @@ class MameBridge:
         return self.receive()
 
     # -- operations ------------------------------------------------------------
+    def _unpack(self, layout: str, body: memoryview, what: str) -> tuple[Any, ...]:
+        try:
+            return struct.unpack_from(layout, body)
+        except struct.error:
+            raise BridgeError(f"MAME ({self.system}) sent a malformed {what} reply "
+                              f"({len(body)} bytes)") from None
+
     def describe(self) -> dict[str, Any]:
         """Screens, input ports and fields, address spaces and state entries."""
-        return json.loads(bytes(self._request(protocol.describe())))
+        body = bytes(self._request(protocol.describe()))
+        try:
+            description = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            description = None
+        if not isinstance(description, dict):
+            raise BridgeError(f"MAME ({self.system}) sent a malformed DESCRIBE reply")
+        return description
 
     def configure(self, screen: str, inputs: Sequence[InputSpec], reads: Sequence[Read]) -> None:
         """Fix the inputs a STEP sets and the values it returns (in this order)."""
         body = self._request(protocol.configure(screen, inputs, reads))
-        memory_bytes, state_count, n_analog = struct.unpack_from("<IHH", body)
+        memory_bytes, state_count, n_analog = self._unpack("<IHH", body, "CONFIGURE")
         self._counts = (n_analog, memory_bytes, state_count)
         self._step_layout = protocol.segment_format(inputs)
 
@@ -415,15 +436,19 @@ class MameBridge:
         and speed per frame. ``every_frame`` returns the reads after each frame
         (``StepResult.frames``)."""
         frames = sum(n for n, _ in segments) if every_frame else 0
-        _, memory_bytes, state_count = self._counts
-        if frames * (memory_bytes + 8 * state_count) > MAX_EVERY_FRAME_REPLY:
-            raise ValueError(f"a step of {frames} frames with reads after every frame would "
-                             f"return more than {MAX_EVERY_FRAME_REPLY >> 20} MiB; use fewer "
-                             "frames per step")
+        self.check_every_frame(frames)
         request = protocol.step(segments, self._step_layout, want_pixels, want_reads,
                                 every_frame)
         self._step_wants = (want_pixels, want_reads, frames)
         self.send(request)
+
+    def check_every_frame(self, frames: int) -> None:
+        """ValueError if ``frames`` frames of reads after every frame make too big a reply."""
+        _, memory_bytes, state_count = self._counts
+        if frames * (memory_bytes + 8 * state_count) > MAX_EVERY_FRAME_REPLY:
+            raise ValueError(f"{frames} frames with reads after every frame would make a reply "
+                             f"of more than {MAX_EVERY_FRAME_REPLY >> 20} MiB; use a smaller "
+                             "frameskip")
 
     def receive_step(self) -> StepResult:
         return self._parse_step(self.receive())
@@ -492,6 +517,8 @@ class MameBridge:
         """What this machine's save states look like (asked of MAME once)."""
         if self._state_format is None:
             body = bytes(self._request(protocol.state_info()))
+            if len(body) != 40:
+                raise BridgeError(f"MAME ({self.system}) sent a malformed STATE_INFO reply")
             self._state_format = savestate.StateFormat(body[:32],
                                                        struct.unpack_from("<Q", body, 32)[0])
         return self._state_format

@@ -14,7 +14,7 @@ from gymnasium import spaces
 from gym_mame import frames as framing
 from gym_mame.actions import ActionMapper
 from gym_mame.emulator import LOAD_SETTLE_FRAMES, Emulator, EmulatorStep, Segment
-from gym_mame.errors import IntegrationError
+from gym_mame.errors import GymMameError, IntegrationError
 from gym_mame.integration import Integration
 from gym_mame.intervals import Interval
 from gym_mame.protocol import U32_MAX
@@ -123,6 +123,8 @@ class MameEnv(gym.Env[Any, Any]):
             if obs_type == "ram" and not self.game.ram:
                 raise IntegrationError(f"{self.game.name} defines no RAM regions, so "
                                        "obs_type='ram' is not available; use 'rgb' or 'dict'")
+            if self.game.scenario.every_frame:  # its rules read every frame of a step
+                self._emulator.bridge.check_every_frame(self.frameskip)
             self._mapper = ActionMapper(self.game, action_type, full_action_space)
             self.action_space = self._mapper.space
             self._obs_size = tuple(obs_size) if obs_size is not None else self.game.obs_size
@@ -282,17 +284,22 @@ class MameEnv(gym.Env[Any, Any]):
         if self._values_prev is None:
             raise RuntimeError("call reset() before step()")
         if self._interrupted:
-            raise RuntimeError("the previous step was interrupted (e.g. by Ctrl-C) and the "
-                               "episode's bookkeeping is lost; call reset() before step()")
+            raise RuntimeError("the previous step was interrupted (e.g. by Ctrl-C) before "
+                               "MAME's reply came, so this episode's bookkeeping is lost; "
+                               "call reset() to start a new episode")
         held = self._mapper.held(action)
         self._emulator.send_step(self._segments(held), pixels=self._want_pixels,
                                  every_frame=self.game.scenario.every_frame)
-        self._interrupted = True  # until the reply is in
 
     def receive_step(self) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Wait for the step :meth:`send_step` started and return what ``step`` returns."""
-        step = self._emulator.receive_step()
-        self._interrupted = False
+        try:
+            step = self._emulator.receive_step()
+        except GymMameError:
+            raise
+        except BaseException:
+            self._interrupted = True  # Ctrl-C: MAME finishes the step without us
+            raise
         self._last_step = step
         self._steps += 1
         scenario = self.game.scenario

@@ -80,6 +80,11 @@ local function reply(status, ...)
   conn:send_parts({ string.char(status), ... })
 end
 
+-- An error as Python shows it: the message, without Lua's "file.lua:line:" prefixes.
+local function reply_error(err)
+  reply(STATUS_ERROR, (tostring(err):gsub("[%w_/.%-]+%.lua:%d+: ", "")))
+end
+
 -- Round half to even, as Python's round() does, so that positions give the
 -- same values whichever side computes them.
 local function round_half_even(x)
@@ -460,7 +465,7 @@ local function serve()
       return handler(body, 2)
     end)
     if not ok then
-      reply(STATUS_ERROR, tostring(result))
+      reply_error(result)
     elseif getmetatable(result) then
       job = result
       return
@@ -503,7 +508,7 @@ local function on_frame()
   end
   local ok, done = pcall(run_job)
   if not ok then
-    reply(STATUS_ERROR, tostring(done))
+    reply_error(done)
     done = true
   end
   if done then
