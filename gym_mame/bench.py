@@ -254,7 +254,8 @@ def bench_game(env_id: str, steps: int = 1000, repeats: int = 5, frameskip: int 
                kinds: Sequence[Callable[[BenchGame], Runner | None]] = ROW_KINDS,
                progress: Progress | None = None) -> GameResult:
     """Measure raw MAME and every row kind of one game in ``repeats`` alternating rounds."""
-    env = gym.make(env_id, frameskip=frameskip, obs_type="rgb")
+    # ALE runs without sticky actions beside it: the same work in both
+    env = gym.make(env_id, frameskip=frameskip, obs_type="rgb", repeat_action_probability=0.0)
     runners: list[Runner] = []
     try:
         base = env.unwrapped

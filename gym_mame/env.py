@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import sys
 import weakref
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from gym_mame import frames as framing
+from gym_mame import integration as integrations
 from gym_mame.actions import ActionMapper
 from gym_mame.emulator import LOAD_SETTLE_FRAMES, Emulator, EmulatorStep, Segment
 from gym_mame.errors import GymMameError, IntegrationError
@@ -21,6 +23,9 @@ from gym_mame.protocol import U32_MAX
 
 OBS_TYPES = ("rgb", "grayscale", "ram", "dict")
 MAX_FRAMESKIP = U32_MAX  # frames of one step: what one protocol segment carries
+# Options an integration may default otherwise (metadata.json "defaults").
+PACKAGE_DEFAULTS: dict[str, Any] = {"frameskip": 4, "repeat_action_probability": 0.0,
+                                    "max_num_frames_per_episode": 108_000}
 
 
 class MameEnv(gym.Env[Any, Any]):
@@ -40,15 +45,24 @@ class MameEnv(gym.Env[Any, Any]):
         obs_type: ``"rgb"`` (H x W x 3 uint8), ``"grayscale"`` (H x W x 1),
             ``"ram"`` (the integration's RAM regions, uint8) or ``"dict"``
             (``"frame"`` plus every integration variable).
-        frameskip: emulated frames per step, the action held throughout (default 4).
+        frameskip: emulated frames per step, the action held throughout (default: the
+            integration's, else 4).
         repeat_action_probability: sticky actions as in ALE v5: on each frame the
-            previous action is kept with this probability (default 0.0).
+            previous action is kept with this probability (default: the integration's;
+            0.25 for the Atari 2600 games, as ALE v5; else 0.0).
+        max_num_frames_per_episode: truncate an episode once its steps have run this
+            many frames (ALE's option, counted in frames so that it does not change
+            with frameskip); None: no limit. Default: the integration's, else 108,000
+            (30 minutes at 60 Hz, ALE v5's). A step limit (``max_episode_steps`` here,
+            or Gymnasium's ``TimeLimit`` from ``gymnasium.make(..., max_episode_steps=N)``)
+            replaces it.
         action_type: ``"discrete"`` (the integration's button combinations, NOOP
             first), ``"multi_discrete"`` (one choice per action group) or
             ``"multi_binary"`` (one bit per button).
         full_action_space: use the integration's full action set (ALE's 18
             joystick actions on Atari 2600 games) instead of its minimal one.
-        max_episode_steps: truncate episodes after this many steps (None: never).
+        max_episode_steps: truncate episodes after this many steps (None: the frame
+            limit above applies).
         noop_max: on reset, run a random number of NOOP steps in [0, noop_max],
             drawn from the env's seeded generator (default 0).
         rom_path: folder(s) holding ROM sets and cartridges; also
@@ -70,11 +84,12 @@ class MameEnv(gym.Env[Any, Any]):
         game: str = "pong",
         render_mode: str | None = None,
         obs_type: str = "rgb",
-        frameskip: int = 4,
-        repeat_action_probability: float = 0.0,
+        frameskip: int | None = None,
+        repeat_action_probability: float | None = None,
         action_type: str = "discrete",
         full_action_space: bool = False,
         max_episode_steps: int | None = None,
+        max_num_frames_per_episode: int | Literal["default"] | None = "default",
         noop_max: int = 0,
         rom_path: str | os.PathLike[str] | Sequence[str] | None = None,
         mame_path: str | os.PathLike[str] | None = None,
@@ -88,12 +103,6 @@ class MameEnv(gym.Env[Any, Any]):
                              f"or None, not {render_mode!r}")
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {OBS_TYPES}, not {obs_type!r}")
-        if not _is_int(frameskip) or not 1 <= frameskip <= MAX_FRAMESKIP:
-            raise ValueError(f"frameskip must be an integer from 1 to {MAX_FRAMESKIP}, "
-                             f"not {frameskip!r}")
-        if not 0.0 <= repeat_action_probability <= 1.0:
-            raise ValueError("repeat_action_probability must be in [0, 1], "
-                             f"not {repeat_action_probability!r}")
         if not _is_int(noop_max) or noop_max < 0:
             raise ValueError(f"noop_max must be an integer >= 0, not {noop_max!r}")
         if max_episode_steps is not None and (not _is_int(max_episode_steps)
@@ -111,15 +120,33 @@ class MameEnv(gym.Env[Any, Any]):
                             "(DISPLAY is not set): running headless")
         self.render_mode = render_mode
         self.obs_type = obs_type
+        self.max_episode_steps = max_episode_steps
+        self.noop_max = int(noop_max)
+        self.game: Integration = integrations.load(game)
+        defaults = {**PACKAGE_DEFAULTS, **self.game.defaults}
+        frameskip = defaults["frameskip"] if frameskip is None else frameskip
+        if not _is_int(frameskip) or not 1 <= frameskip <= MAX_FRAMESKIP:
+            raise ValueError(f"frameskip must be an integer from 1 to {MAX_FRAMESKIP}, "
+                             f"not {frameskip!r}")
+        if repeat_action_probability is None:
+            repeat_action_probability = defaults["repeat_action_probability"]
+        if not 0.0 <= repeat_action_probability <= 1.0:
+            raise ValueError("repeat_action_probability must be in [0, 1], "
+                             f"not {repeat_action_probability!r}")
+        if max_num_frames_per_episode == "default":
+            max_num_frames_per_episode = defaults["max_num_frames_per_episode"]
+        if max_num_frames_per_episode is not None and (not _is_int(max_num_frames_per_episode)
+                                                       or max_num_frames_per_episode < 1):
+            raise ValueError("max_num_frames_per_episode must be a positive integer or None, "
+                             f"not {max_num_frames_per_episode!r}")
         self.frameskip = int(frameskip)
         self._frameskip = self.frameskip  # the name Gymnasium's AtariPreprocessing checks
         self.repeat_action_probability = float(repeat_action_probability)
-        self.max_episode_steps = max_episode_steps
-        self.noop_max = int(noop_max)
-        self._emulator = Emulator(game, rom_path=rom_path, mame_path=mame_path,
+        self.max_num_frames_per_episode = max_num_frames_per_episode
+        self._outer_checked = False
+        self._emulator = Emulator(self.game, rom_path=rom_path, mame_path=mame_path,
                                   transport=transport, timeout=timeout, window=self._window)
         try:  # from here on, any failure must not leave MAME running
-            self.game: Integration = self._emulator.game
             if obs_type == "ram" and not self.game.ram:
                 raise IntegrationError(f"{self.game.name} defines no RAM regions, so "
                                        "obs_type='ram' is not available; use 'rgb' or 'dict'")
@@ -186,6 +213,37 @@ class MameEnv(gym.Env[Any, Any]):
         for name, values in derived.items():
             members[name] = spaces.Box(float(values.low), float(values.high), (1,), np.float64)
         return spaces.Dict(members)
+
+    def _check_outer_wrappers(self) -> None:
+        """Look once at the wrappers this env's first ``reset`` is called through.
+
+        A step limit (Gymnasium's ``TimeLimit``, as ``gymnasium.make(...,
+        max_episode_steps=N)`` adds) replaces the frame limit, so that the one the
+        user asked for is the one that holds. A wrapper that skips frames itself (SB3's
+        ``MaxAndSkipEnv`` in ``make_atari_env``, Gymnasium's ``MaxAndSkipObservation``)
+        on top of this env's own frame skip is warned about: the agent would act every
+        frameskip x skip frames, a different task from the one the recipe means."""
+        frame = sys._getframe(2)
+        while frame is not None:
+            # Only a method's frame is asked for its locals: a frame keeps the snapshot,
+            # and the caller's would then hold on to this env after its last reference.
+            code, candidate = frame.f_code, frame
+            frame = frame.f_back
+            if not code.co_varnames[:1] == ("self",):
+                continue
+            wrapper = candidate.f_locals.get("self")
+            if not isinstance(wrapper, gym.Wrapper) or wrapper.unwrapped is not self:
+                continue
+            if isinstance(wrapper, gym.wrappers.TimeLimit):
+                self.max_num_frames_per_episode = None
+            skip = getattr(wrapper, "_skip", 1)
+            if isinstance(skip, int) and skip > 1 and self.frameskip > 1:
+                name = self.spec.id if self.spec is not None else self.game.env_id
+                gym.logger.warn(
+                    f"frame skip applied twice: {name} holds each action for "
+                    f"{self.frameskip} frames and {type(wrapper).__name__} repeats it "
+                    f"{skip} times ({self.frameskip * skip} frames an agent step). Use "
+                    f"{no_frameskip_id(self.game.name)} or frameskip=1 with that wrapper.")
 
     # -- the per-step path -----------------------------------------------------
     def _segments(self, held: tuple[str, ...]) -> list[Segment]:
@@ -258,6 +316,9 @@ class MameEnv(gym.Env[Any, Any]):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Load the start state, run optional seeded no-op steps, return the first frame."""
         super().reset(seed=seed)
+        if not self._outer_checked:
+            self._outer_checked = True
+            self._check_outer_wrappers()
         self._held = ()
         self._values_prev = None
         self._steps = 0
@@ -316,7 +377,11 @@ class MameEnv(gym.Env[Any, Any]):
                 break
         self._episode_frame += self.frameskip
         self._terminated = terminated
-        truncated = self.max_episode_steps is not None and self._steps >= self.max_episode_steps
+        if self.max_episode_steps is not None:
+            truncated = self._steps >= self.max_episode_steps
+        else:
+            cap = self.max_num_frames_per_episode
+            truncated = cap is not None and self._steps * self.frameskip >= cap
         self._values_prev = values
         return self._observe(ram, values), reward, terminated, truncated, self._info(values)
 
@@ -358,6 +423,12 @@ class MameEnv(gym.Env[Any, Any]):
     def save_state(self, path: str | os.PathLike[str]) -> None:
         """Save the machine state to ``path`` (MAME's format) without moving the game on."""
         self._emulator.save_state_file(path)
+
+
+def no_frameskip_id(game: str) -> str:
+    """The id that runs ``game`` one frame a step without sticky actions, for recipes that
+    skip frames themselves (ALE's ``...NoFrameskip-v4``)."""
+    return f"Mame/{game}NoFrameskip-v0"
 
 
 def _is_int(value: Any) -> bool:

@@ -233,6 +233,8 @@ class Integration:
     obs_size: tuple[int, int] | None  # height, width
     render_fps: float | None
     display_aspect: float | None  # width / height at which a person sees the picture
+    # env options this game defaults to (metadata.json "defaults"), e.g. ALE's sticky actions
+    defaults: dict[str, float | int | None]
     variables: dict[str, Variable]
     scenario: Scenario
 
@@ -291,7 +293,7 @@ def _parse(folder: Path) -> Integration:
         "machine", "title", "verified", "notes", "rom_set", "cartridge", "players", "screen",
         "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
         "opponent", "crop", "obs_size", "render_fps", "full_actions", "slots",
-        "display_aspect",
+        "display_aspect", "defaults",
     )
     machine_node = meta.child("machine")
     machine = machine_node.text()
@@ -424,6 +426,7 @@ def _parse(folder: Path) -> Integration:
         obs_size=obs_size,  # type: ignore[arg-type]
         render_fps=fps.number() if fps.value is not None else None,
         display_aspect=display_aspect,
+        defaults=_defaults(meta.child("defaults", {})),
         variables=variables,
         scenario=scenario,
     )
@@ -625,6 +628,33 @@ def _aspect(node: Node) -> float | None:
     return width / height
 
 
+# Env options an integration may set its own defaults for, and what each must be.
+DEFAULTABLE = {
+    "frameskip": "a positive integer",
+    "repeat_action_probability": "a number from 0 to 1",
+    "max_num_frames_per_episode": "a positive integer or null (no limit)",
+}
+
+
+def _defaults(node: Node) -> dict[str, float | int | None]:
+    """metadata.json ``defaults``: env options this game starts from unless the user
+    gives them (the Atari games take ALE v5's sticky actions this way)."""
+    node.only_keys(*DEFAULTABLE)
+    out: dict[str, float | int | None] = {}
+    for key, value in node.items():
+        v = value.value
+        ok = {"frameskip": isinstance(v, int) and not isinstance(v, bool) and 1 <= v < 2**32,
+              "repeat_action_probability": isinstance(v, (int, float))
+              and not isinstance(v, bool) and 0 <= v <= 1,
+              "max_num_frames_per_episode": v is None or (isinstance(v, int)
+                                                          and not isinstance(v, bool) and v > 0),
+              }[key]
+        if not ok:
+            raise value.error(f"must be {DEFAULTABLE[key]}")
+        out[key] = v
+    return out
+
+
 def _int_tuple(node: Node, size: int, shape: str) -> tuple[int, ...] | None:
     if node.value is None:
         return None
@@ -647,7 +677,8 @@ def bare(machine: str) -> Integration:
         memory=(":maincpu", "program"), inputs={}, nudges={}, buttons=(),
         actions=(Action("NOOP", ()),), full_actions=None, action_groups=(), slots={},
         boot=(), start_state=None, start_state_mame=None, opponent=None, crop=None,
-        obs_size=None, render_fps=None, display_aspect=None, variables={}, scenario=Scenario())
+        obs_size=None, render_fps=None, display_aspect=None, defaults={}, variables={},
+        scenario=Scenario())
 
 
 def extended(game: Integration, inputs: Mapping[str, object],
