@@ -1,16 +1,20 @@
 """gym_mame: arcade games in MAME as Gymnasium environments.
 
-Importing the package registers ``Mame/<game>-v0`` for every integration
-folder found (see :mod:`gym_mame.integration`)::
+Importing the package registers ``Mame/<game>-v0`` (and ``Mame/<game>NoFrameskip-v0``)
+for every integration folder found (see :mod:`gym_mame.integration`)::
 
     import gymnasium as gym
     import gym_mame  # noqa: F401
 
     env = gym.make("Mame/pong-v0", render_mode="rgb_array")
+    envs = gym.make_vec("Mame/a2600-breakout-v0", num_envs=8)   # a MameVectorEnv
+
+:class:`Emulator` scripts MAME directly: a machine with named inputs and variables.
 """
 
 from __future__ import annotations
 
+from gym_mame.emulator import Emulator, EmulatorStep, State
 from gym_mame.env import MameEnv
 from gym_mame.errors import (
     BridgeError,
@@ -21,21 +25,30 @@ from gym_mame.errors import (
     MameTimeoutError,
     MissingExtraError,
     RomNotFoundError,
+    SaveStateError,
+    UnknownMachineError,
     UnknownNameError,
 )
 from gym_mame.registration import register_envs
+from gym_mame.vector_env import MameVectorEnv
 
 __version__ = "0.1.0"
 __all__ = [
     "BridgeError",
+    "Emulator",
+    "EmulatorStep",
     "GymMameError",
     "IntegrationError",
     "MameCrashedError",
     "MameEnv",
     "MameNotFoundError",
     "MameTimeoutError",
+    "MameVectorEnv",
     "MissingExtraError",
     "RomNotFoundError",
+    "SaveStateError",
+    "State",
+    "UnknownMachineError",
     "UnknownNameError",
     "register_envs",
 ]

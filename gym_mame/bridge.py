@@ -3,14 +3,20 @@
 The Python side binds a ZeroMQ PAIR socket on a private Unix-domain socket
 (or loopback TCP) and starts MAME with ``lua/bridge.lua``, which connects back
 and proves, in the ZeroMQ handshake, the password it was given (see
-:mod:`gym_mame.auth`): no other process can take its place. Requests are sent
-without blocking (:meth:`MameBridge.send`) and replies are received
-separately (:meth:`MameBridge.receive`), so one thread can keep many MAME
-processes busy at once: send to all, then poll their :attr:`socket`\\ s.
+:mod:`gym_mame.auth`): no other process can take its place. Replies come over
+that socket; requests go down MAME's stdin, a pipe only the two processes hold,
+each as its length and its bytes. Requests are sent without blocking
+(:meth:`MameBridge.send`) and replies are received separately
+(:meth:`MameBridge.receive`), so one thread can keep many MAME processes busy
+at once: send to all, then poll their :attr:`socket`\\ s.
 
-After each request one byte goes down MAME's stdin (the "doorbell"): the Lua
-side waits on that pipe instead of polling its socket, so an idle MAME uses no
-CPU, and it exits as soon as the pipe closes, i.e. when this process dies.
+Why requests take the pipe: MAME's Lua can block on a pipe (no CPU while it
+waits, and end-of-file the moment this process dies) but can only poll its
+socket. When requests came over ZeroMQ, announced by a byte on the pipe, a MAME
+woken by that byte polled until ZeroMQ's I/O thread had delivered the request;
+with no spare core, the polling MAMEs kept that thread from running for
+milliseconds (the scheduler's slice), and on two cores two MAMEs ran one after
+the other (1,400 frames/s together instead of 2,300).
 
 MAME runs in a process group of its own (with a wrapper script, if
 ``mame_path`` is one, and anything that starts): stopping MAME stops the group,
@@ -125,7 +131,7 @@ def _die_with_parent_hook() -> Any:
     """A preexec_fn that makes the kernel kill MAME when this thread exits.
 
     PR_SET_PDEATHSIG fires when the *thread* that forked dies, so it is only
-    used from the main thread; the doorbell pipe and the Lua side's check of its
+    used from the main thread; the request pipe and the Lua side's check of its
     parent cover every other case."""
     if threading.current_thread() is not threading.main_thread():
         return None
@@ -195,6 +201,7 @@ class MameBridge:
         self._checked_states: dict[str, tuple[int, int]] = {}  # name -> (mtime_ns, size)
         self._own_states: set[str] = set()  # written by this MAME (the Lua side checks loads)
         self._zap_domain = ""
+        self.sent_at = 0.0  # when the pending request went out (time.monotonic)
         executable = find_mame(mame_path)
         check_command_line(executable, system, self.media)
         self._dir = PrivateDir()
@@ -250,7 +257,6 @@ class MameBridge:
             GYM_MAME_ENDPOINT=endpoint,
             GYM_MAME_SECRET=password,
             GYM_MAME_LUA_DIR=str(lua_dir()),
-            GYM_MAME_DOORBELL="stdin",
             GYM_MAME_PARENT_PID=str(os.getpid()),
             GYM_MAME_PARENT_START=process_start_time(),
             GYM_MAME_OWN_GROUP="1",
@@ -331,14 +337,15 @@ class MameBridge:
             if not self.interrupted:
                 raise RuntimeError("a reply is still pending; call receive() first")
             self.drain()
-        deadline = time.monotonic() + self.timeout
-        while not self.socket.poll(_POLL_SLICE_MS, zmq.POLLOUT):  # not connected yet
-            self._check_alive(deadline, "to connect")
-        self.socket.send(request, copy=len(request) < 65536)
+        if len(request) > protocol.U32_MAX:
+            raise ValueError("request too large for the protocol")
+        data = memoryview(struct.pack("<I", len(request)) + request)
         try:
-            os.write(self.proc.stdin.fileno(), b"\x01")  # type: ignore[union-attr]
+            while data:  # a pipe may take a large write in parts
+                data = data[os.write(self.proc.stdin.fileno(), data):]  # type: ignore[union-attr]
         except (BrokenPipeError, OSError):
             raise self._exited_error() from None
+        self.sent_at = time.monotonic()
         self._pending = request[:1]
 
     def receive(self) -> memoryview:
@@ -378,6 +385,11 @@ class MameBridge:
         except BridgeError:
             return None
         return self._parse_step(body) if was_step else None
+
+    def check_alive(self) -> None:
+        """For callers that poll many bridges: raise (and stop MAME) if MAME has exited,
+        or if the pending request is older than ``timeout``."""
+        self._check_alive(self.sent_at + self.timeout, "to answer")
 
     def _check_alive(self, deadline: float, what: str) -> None:
         assert self.proc is not None
@@ -541,8 +553,9 @@ class MameBridge:
         if proc is not None:
             if proc.poll() is None and self._socket is not None and self._pending is None:
                 try:  # polite first: MAME exits at once on SHUTDOWN
-                    self._socket.send(protocol.shutdown(), zmq.NOBLOCK)
-                    os.write(proc.stdin.fileno(), b"\x01")  # type: ignore[union-attr]
+                    request = protocol.shutdown()
+                    os.write(proc.stdin.fileno(),  # type: ignore[union-attr]
+                             struct.pack("<I", len(request)) + request)
                     proc.wait(timeout=_SHUTDOWN_WAIT_S)
                 except (zmq.ZMQError, OSError, subprocess.TimeoutExpired):
                     pass

@@ -197,6 +197,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
             bar = None
 
     try:
+        if args.vector:
+            from gym_mame.vector_bench import run_vector_benchmark
+
+            for env_id in env_ids:
+                run_vector_benchmark(env_id, args.vector, steps=args.steps,
+                                     repeats=args.repeats, frameskip=args.frameskip,
+                                     progress=None if args.quiet else progress)
+            return 0
         run_benchmark(env_ids, steps=args.steps, repeats=args.repeats,
                       frameskip=args.frameskip, progress=None if args.quiet else progress)
     finally:
@@ -316,6 +324,16 @@ def cmd_ports(args: argparse.Namespace) -> int:
     description = machine_description(args.machine, media, rom_paths(args.rom_path))
     print(format_ports(description, analog_controls(args.machine)))
     return 0
+
+
+def _size_list(text: str) -> list[int]:
+    try:
+        sizes = [int(n) for n in text.split(",") if n.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"not a list of sub-env counts: {text!r}")
+    return sizes
 
 
 def _action_list(text: str) -> list[int]:
@@ -482,6 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="measurements of each kind, raw and env alternating; figures are "
                        "medians, ratios the median of the per-round ratios")
     bench.add_argument("--frameskip", type=int, default=4, help="emulated frames per step")
+    bench.add_argument("--vector", type=_size_list, metavar="N,N,...",
+                       help="instead: N sub-envs at once against N raw MAMEs run together "
+                       "(native vector env, its async batches, Gymnasium's AsyncVectorEnv, "
+                       "ALE's vector env), e.g. 1,2,4,8; --steps then counts per sub-env (default: "
+                       "one env, against one raw MAME)")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
     bench.set_defaults(func=cmd_bench)
 

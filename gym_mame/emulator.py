@@ -467,11 +467,16 @@ class Emulator:
     def reset(self, frames: int = LOAD_SETTLE_FRAMES, pixels: bool = True) -> EmulatorStep:
         """Load the start state (made by :meth:`prepare_start` on first use) and run
         ``frames`` idle frames (the settle frames, plus any no-op start)."""
+        self.send_reset(frames, pixels)
+        return self.receive_step()
+
+    def send_reset(self, frames: int = LOAD_SETTLE_FRAMES, pixels: bool = True) -> None:
+        """:meth:`reset` without waiting for its frames (finish with :meth:`receive_step`)."""
         if not self._start_ready:
             self.prepare_start()
         self.load_state(START_STATE)
         self.reset_positions()
-        return self.run([self.segment((), frames)], pixels)
+        self.send_step([self.segment((), frames)], pixels)
 
     # -- save states -------------------------------------------------------------
     def save_state(self, name: str) -> None:

@@ -272,35 +272,45 @@ class MameEnv(gym.Env[Any, Any]):
         position += max(-limit, min(limit, target - position))
         self._emulator.set_analog(opponent.input, round(position))
 
-    def _screen(self, grayscale: bool, resize: bool = True) -> np.ndarray:
+    def _screen(self, grayscale: bool, resize: bool = True,
+                out: np.ndarray | None = None) -> np.ndarray:
         """The last frame after the integration's crop (and obs_size), RGB or gray (H x W)."""
         step = self._last_step
         if step is None or step.pixels is None:
             raise RuntimeError("no frame yet: with obs_type='ram' the env does not fetch "
                                "frames unless render_mode='rgb_array'")
         return framing.convert(step.bgra(), self.game.crop, grayscale,
-                               self._obs_size if resize else None)
+                               self._obs_size if resize else None, out)
 
-    def _observe_frame(self) -> np.ndarray:
+    def _observe_frame(self, out: np.ndarray | None = None) -> np.ndarray:
         gray = self.obs_type == "grayscale"
         if self.render_mode == "rgb_array":
             self._last_rgb = framing.at_aspect(self._screen(grayscale=False, resize=False),
                                               self.game.display_aspect)
+        if out is not None:
+            self._screen(gray, out=out[:, :, 0] if gray else out)
+            return out
         frame = self._screen(gray)
         return frame[:, :, None] if gray else frame
 
-    def _observe(self, ram: memoryview, values: dict[str, float]) -> Any:
+    def _observe(self, ram: memoryview, values: dict[str, float], out: Any = None) -> Any:
+        """The observation; written into ``out`` (arrays shaped as the space) if given."""
         if self.obs_type == "ram":
             if self.render_mode == "rgb_array":
                 self._observe_frame()
+            if out is not None:
+                out[...] = np.frombuffer(ram, np.uint8)
+                return out
             return np.frombuffer(ram, np.uint8).copy()
-        frame = self._observe_frame()
         if self.obs_type != "dict":
-            return frame
-        obs = {"frame": frame}
+            return self._observe_frame(out)
+        if out is None:
+            out = {name: np.empty(space.shape, space.dtype)
+                   for name, space in self.observation_space.spaces.items()}
+        self._observe_frame(out["frame"])
         for name, value in values.items():
-            obs[name] = np.array([value], self.observation_space[name].dtype)
-        return obs
+            out[name][0] = value
+        return out
 
     def _info(self, values: dict[str, float]) -> dict[str, Any]:
         info: dict[str, Any] = dict(values)
@@ -315,10 +325,16 @@ class MameEnv(gym.Env[Any, Any]):
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Load the start state, run optional seeded no-op steps, return the first frame."""
-        super().reset(seed=seed)
         if not self._outer_checked:
             self._outer_checked = True
             self._check_outer_wrappers()
+        self.send_reset(seed=seed, options=options)
+        return self.receive_reset()
+
+    def send_reset(self, *, seed: int | None = None,
+                   options: dict[str, Any] | None = None) -> None:
+        """Start a reset without waiting for its frames (finish with :meth:`receive_reset`)."""
+        super().reset(seed=seed)
         self._held = ()
         self._values_prev = None
         self._steps = 0
@@ -327,13 +343,17 @@ class MameEnv(gym.Env[Any, Any]):
         frames = LOAD_SETTLE_FRAMES + noops * self.frameskip
         if frames > MAX_FRAMESKIP:
             raise ValueError(f"noop_max * frameskip is more than {MAX_FRAMESKIP} frames")
-        step = self._emulator.reset(frames, pixels=self._want_pixels)
-        self._last_step = step
+        self._emulator.send_reset(frames, pixels=self._want_pixels)
         self._episode_frame = frames
+
+    def receive_reset(self, out: Any = None) -> tuple[Any, dict[str, Any]]:
+        """Finish :meth:`send_reset`: the first observation (into ``out``) and info."""
+        step = self._emulator.receive_step()
+        self._last_step = step
         self._terminated = False
         values = self.game.scenario.start(step.values)
         self._values_prev = values
-        return self._observe(step.ram, values), self._info(values)
+        return self._observe(step.ram, values, out), self._info(values)
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         self.send_step(action)
@@ -352,8 +372,9 @@ class MameEnv(gym.Env[Any, Any]):
         self._emulator.send_step(self._segments(held), pixels=self._want_pixels,
                                  every_frame=self.game.scenario.every_frame)
 
-    def receive_step(self) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        """Wait for the step :meth:`send_step` started and return what ``step`` returns."""
+    def receive_step(self, out: Any = None) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Wait for the step :meth:`send_step` started and return what ``step`` returns
+        (the observation written into ``out`` if given)."""
         try:
             step = self._emulator.receive_step()
         except GymMameError:
@@ -383,7 +404,8 @@ class MameEnv(gym.Env[Any, Any]):
             cap = self.max_num_frames_per_episode
             truncated = cap is not None and self._steps * self.frameskip >= cap
         self._values_prev = values
-        return self._observe(ram, values), reward, terminated, truncated, self._info(values)
+        return (self._observe(ram, values, out), reward, terminated, truncated,
+                self._info(values))
 
     def render(self) -> np.ndarray | None:
         """The last frame as RGB, as a person should see it (``rgb_array``): the integration's

@@ -24,16 +24,18 @@ def check_crop(crop: Crop | None, height: int, width: int) -> None:
 
 
 def convert(bgra: np.ndarray, crop: Crop | None, grayscale: bool,
-            size: tuple[int, int] | None = None) -> np.ndarray:
+            size: tuple[int, int] | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """Crop, convert to RGB (H x W x 3) or gray (H x W), and resize to ``size``
-    ``(height, width)`` with area averaging (the right filter for shrinking)."""
+    ``(height, width)`` with area averaging (the right filter for shrinking). With
+    ``out`` (e.g. a vector env's row of its batch), the result is written there."""
     if crop is not None:
         x, y, w, h = crop
         bgra = bgra[y:y + h if h else None, x:x + w if w else None]
-    frame = cv2.cvtColor(bgra, cv2.COLOR_BGRA2GRAY if grayscale else cv2.COLOR_BGRA2RGB)
-    if size is not None and frame.shape[:2] != tuple(size):
-        frame = cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-    return frame
+    code = cv2.COLOR_BGRA2GRAY if grayscale else cv2.COLOR_BGRA2RGB
+    if size is None or bgra.shape[:2] == tuple(size):
+        return cv2.cvtColor(bgra, code, dst=out)
+    frame = cv2.cvtColor(bgra, code)
+    return cv2.resize(frame, (size[1], size[0]), dst=out, interpolation=cv2.INTER_AREA)
 
 
 def at_aspect(frame: np.ndarray, aspect: float | None) -> np.ndarray:

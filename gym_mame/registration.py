@@ -4,7 +4,8 @@ Each game gets ``Mame/<name>-v0``, with the game's own defaults (ALE v5's for th
 Atari 2600 games: frameskip 4, sticky actions 0.25, 108,000 frames an episode), and
 ``Mame/<name>NoFrameskip-v0``: one frame a step and no sticky actions, for the recipes
 that skip frames themselves (Stable-Baselines3's ``make_atari_env``, Gymnasium's
-``AtariPreprocessing``), as ALE's ``...NoFrameskip-v4`` ids are.
+``AtariPreprocessing``), as ALE's ``...NoFrameskip-v4`` ids are. ``gymnasium.make_vec``
+on either gives the native :class:`gym_mame.MameVectorEnv`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def register_envs() -> list[str]:
         for env_id, extra in ((f"Mame/{name}-v0", {}), (no_frameskip_id(name), NO_FRAMESKIP)):
             if env_id not in gym.registry:
                 gym.register(id=env_id, entry_point="gym_mame.env:MameEnv",
+                             vector_entry_point="gym_mame.vector_env:MameVectorEnv",
                              kwargs={"game": name, **extra})
         ids.append(f"Mame/{name}-v0")
     return ids

@@ -1,14 +1,18 @@
 -- gym_mame bridge: MAME's -autoboot_script for the Python package gym_mame.
 --
--- It connects back to the Python process that launched MAME (ZeroMQ PAIR over
--- a Unix-domain or loopback TCP socket, authenticated; see zmtp.lua) and
--- answers a small binary request/reply protocol. Every request is decoded
--- field by field; nothing received is ever loaded or run as code.
+-- It answers a small binary request/reply protocol. Requests come down stdin,
+-- a pipe from the Python process that launched MAME, each as its length (4
+-- bytes) and its body; replies go back over ZeroMQ (a PAIR socket over a
+-- Unix-domain or loopback TCP socket, authenticated; see zmtp.lua). Every
+-- request is decoded field by field; nothing received is ever run as code.
 --
 -- While it waits for a request, MAME's emulation is held inside a frame
--- callback. The wait is a blocking one-byte read from stdin, a pipe from the
--- parent, which the parent writes after each request: that costs no CPU, and
--- end-of-file there means the parent is gone, so MAME exits with it.
+-- callback, blocked reading the pipe: that costs no CPU, and end-of-file there
+-- means the parent is gone, so MAME exits with it. (Requests once came over
+-- ZeroMQ too, announced by one byte on this pipe; MAME then had to poll its
+-- socket until the request's bytes arrived, and on a machine with no spare
+-- core that poll kept ZeroMQ's own I/O thread, which delivers them, from
+-- running: two MAMEs on two cores ran one after the other.)
 --
 -- Failures never leave MAME spinning: a bad request gets an error reply, a
 -- read that fails during a STEP ends that STEP with an error reply, and
@@ -17,8 +21,7 @@
 --
 -- Environment: GYM_MAME_ENDPOINT (required; "domain./path" or
 -- "socket.127.0.0.1:port"), GYM_MAME_SECRET (the PLAIN password),
--- GYM_MAME_LUA_DIR (this folder), GYM_MAME_DOORBELL ("stdin" or "none"),
--- and parent.lua's variables.
+-- GYM_MAME_LUA_DIR (this folder), and parent.lua's variables.
 
 local PROTOCOL_VERSION = 2
 
@@ -31,7 +34,6 @@ local READ_MEMORY, READ_STATE, READ_ITEM = 1, 2, 3
 local INPUT_DIGITAL, INPUT_ANALOG = 0, 1
 local MAX_READ_BYTES = 64 << 20       -- one READ_MEMORY request
 local CONNECT_TIMEOUT = 10            -- seconds for the handshake
-local MESSAGE_TIMEOUT = 10            -- seconds from the doorbell to the whole request
 local PARENT_CHECK_FRAMES = 64        -- how often a long STEP checks on the parent
 
 local lua_dir = os.getenv("GYM_MAME_LUA_DIR")
@@ -53,7 +55,6 @@ local endpoint = os.getenv("GYM_MAME_ENDPOINT")
 if not endpoint then
   fatal("GYM_MAME_ENDPOINT is not set; this script is started by gym_mame")
 end
-local use_doorbell = (os.getenv("GYM_MAME_DOORBELL") or "stdin") == "stdin"
 
 local ok_connect, conn = pcall(zmtp.connect, endpoint, "PAIR", CONNECT_TIMEOUT, "gym_mame",
                                os.getenv("GYM_MAME_SECRET"))
@@ -107,16 +108,19 @@ local function start_segment(segment)
   for i, input in ipairs(config.inputs) do
     if input.analog then
       local position = segment.positions[i]
-      if position == position then positions[i] = position end  -- NaN ~= NaN
+      if position == position then  -- NaN ~= NaN
+        positions[i] = math.min(math.max(position, input.low), input.high)
+      end
+      set_input(i, round_half_even(positions[i]))
     else
       set_input(i, segment.values[i])
     end
   end
 end
 
--- Before each frame: move the analog inputs of the segment and set them.
+-- Before each frame: move the analog inputs the segment turns, and set them.
 local function move_analog(segment)
-  for _, i in ipairs(config.analog) do
+  for _, i in ipairs(segment.moving) do
     local input = config.inputs[i]
     local position = positions[i] + segment.speeds[i]
     position = math.min(math.max(position, input.low), input.high)
@@ -269,13 +273,14 @@ handlers[OP_STEP] = function(body, pos)
   if n_segments == 0 then error("STEP with no segments") end
   local segments = {}
   for s = 1, n_segments do
-    local segment = { values = {}, positions = {}, speeds = {} }
+    local segment = { values = {}, positions = {}, speeds = {}, moving = {} }
     segment.frames, pos = string.unpack("<I4", body, pos)
     if segment.frames == 0 then error("STEP segment with 0 frames") end
     for i, input in ipairs(config.inputs) do
       if input.analog then
         segment.positions[i], segment.speeds[i], pos = string.unpack("<dd", body, pos)
         if segment.speeds[i] ~= segment.speeds[i] then error("analog speed is NaN") end
+        if segment.speeds[i] ~= 0 then segment.moving[#segment.moving + 1] = i end
       else
         segment.values[i], pos = string.unpack("<i4", body, pos)
       end
@@ -445,12 +450,17 @@ handlers[OP_SHUTDOWN] = function()
   os.exit(0)
 end
 
+-- The next request from the pipe: its length, then its body.
 local function wait_request()
-  if use_doorbell and io.stdin:read(1) == nil then
+  local header = io.stdin:read(4)
+  if header == nil or #header < 4 then
     parent.gone("the Python side closed the pipe (it exited or died)")
   end
-  local ok, body = pcall(conn.recv, conn, use_doorbell and MESSAGE_TIMEOUT or nil)
-  if not ok then fatal(body) end
+  local size = string.unpack("<I4", header)
+  local body = size > 0 and io.stdin:read(size) or ""
+  if body == nil or #body < size then
+    parent.gone("the pipe closed in the middle of a request")
+  end
   return body
 end
 

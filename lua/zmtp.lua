@@ -2,8 +2,8 @@
 --
 -- MAME's Lua has no ZeroMQ binding and we may not load native modules, so this
 -- speaks the wire protocol (rfc.zeromq.org/spec/23) directly. Only what a PAIR
--- socket needs is implemented: greeting, handshake, data frames (short and
--- long, multi-part), and a PONG answer to heartbeats.
+-- socket that only sends needs is implemented: greeting, handshake and data
+-- frames (short and long). (The bridge receives its requests on a pipe.)
 --
 -- Security: with a password the handshake uses the PLAIN mechanism
 -- (rfc.zeromq.org/spec/24) as its client: HELLO carries the user name and the
@@ -12,10 +12,9 @@
 -- so no other local process can pose as it. Without a password: NULL.
 --
 -- emu.file reads never block (MAME polls with a zero timeout), so waiting for
--- bytes means polling. Callers that can wait somewhere cheaper (the bridge
--- waits on a pipe from its parent) only poll here for the short moment between
--- "a message was announced" and "its bytes have arrived". Every wait has a
--- wall-clock deadline (a stalled peer is an error, never an endless spin).
+-- bytes means polling: only the handshake waits here, with a wall-clock
+-- deadline, as do writes to a peer that stops reading (an error, never an
+-- endless spin).
 
 local zmtp = {}
 
@@ -182,44 +181,21 @@ function Conn:write(data)
   end
 end
 
--- Receive one message within `timeout` seconds (nil: no deadline);
--- multi-part messages are joined (the protocol on top uses single-part
--- messages). Heartbeat PINGs are answered on the way.
-function Conn:recv(timeout)
-  self.deadline = timeout and zmtp.now() + timeout or nil
-  local parts = {}
-  while true do
-    local is_command, body, more = self:read_frame()
-    if is_command then
-      local name, pos = command_name(body)
-      if name == "PING" then
-        -- PING: name, TTL (2 bytes), context; PONG echoes the context.
-        self:write(command("PONG", body:sub(pos + 2)))
-      elseif name == "ERROR" then
-        error("peer sent ZMTP ERROR: " .. string.unpack(">s1", body, pos))
-      end
-    else
-      parts[#parts + 1] = body
-      if not more then
-        self.deadline = nil
-        return table.concat(parts)
-      end
-    end
-  end
-end
-
 -- Send one single-part message whose body is the concatenation of `parts`
--- (a list of strings), without building the concatenation: pixel buffers are
--- hundreds of kilobytes and copying them again would cost a frame's worth.
+-- (a list of strings). The frame header and every part but the last go out in
+-- one write (each write is a system call); the last part, a frame's pixels when
+-- there are any (hundreds of kilobytes), is written as it is, not copied again.
 function Conn:send_parts(parts)
   local size = 0
   for i = 1, #parts do size = size + #parts[i] end
-  if size < 256 then
-    self:write(string.pack(">BB", 0, size))
+  local head = size < 256 and string.pack(">BB", 0, size) or string.pack(">BI8", FLAG_LONG, size)
+  local last = parts[#parts]
+  if #last < 4096 then
+    self:write(head .. table.concat(parts))
   else
-    self:write(string.pack(">BI8", FLAG_LONG, size))
+    self:write(head .. table.concat(parts, "", 1, #parts - 1))
+    self:write(last)
   end
-  for i = 1, #parts do self:write(parts[i]) end
 end
 
 function Conn:send(message)

@@ -158,7 +158,7 @@ def test_idle_mame_uses_no_cpu(a2600: MameBridge) -> None:
     time.sleep(1.0)  # start-up threads finish and are accounted first
     before = cpu_seconds(pid)
     time.sleep(1.0)
-    assert cpu_seconds(pid) - before < 0.05  # blocked on its doorbell pipe, not spinning
+    assert cpu_seconds(pid) - before < 0.05  # blocked on its request pipe, not spinning
 
 
 def test_close_is_idempotent_and_stops_mame(a2600: MameBridge) -> None:
@@ -228,7 +228,7 @@ def assert_exits_soon(pid: int, seconds: float = 5) -> None:
 @pytest.mark.parametrize(
     ("how", "on_thread"),
     [("SIGKILL", False), ("SIGTERM", False),
-     # PR_SET_PDEATHSIG is not used off the main thread; the doorbell pipe still works.
+     # PR_SET_PDEATHSIG is not used off the main thread; the request pipe still works.
      ("SIGKILL", True)],
 )
 def test_mame_does_not_outlive_python(how: str, on_thread: bool) -> None:

@@ -29,7 +29,6 @@ from gym_mame.errors import (
     BridgeError,
     GymMameError,
     IntegrationError,
-    MameCrashedError,
     MameNotFoundError,
     MameTimeoutError,
     SaveStateError,
@@ -63,6 +62,11 @@ def wait_gone(pid: int, seconds: float) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def mame_processes(marker: str) -> list[int]:
@@ -270,17 +274,37 @@ def test_a_failing_read_is_caught_at_configure_with_its_name(integration_copy) -
     assert time.monotonic() - start < 10
 
 
-def test_a_doorbell_without_a_message_ends_mame_instead_of_spinning() -> None:
-    bridge = MameBridge("a2600", media={"cart": breakout_cart()})
+def test_a_request_cut_short_never_spins_and_times_out() -> None:
+    bridge = MameBridge("a2600", media={"cart": breakout_cart()}, timeout=2)
     try:
         bridge.configure("", [], [])
         bridge.step([(1, [])])
-        os.write(bridge.proc.stdin.fileno(), b"\x01")  # announces a request never sent
-        assert wait_gone(bridge.proc.pid, 15), "MAME kept running"
-        with pytest.raises(MameCrashedError, match="timed out waiting for the Python side"):
-            bridge.step([(1, [])])
+        pid = bridge.proc.pid
+        # announces 100 bytes, sends 3: MAME waits for the rest, blocked, using no CPU
+        os.write(bridge.proc.stdin.fileno(), struct.pack("<I", 100) + b"\x04\x00\x01")
+        bridge._pending = b"\x04"
+        bridge.sent_at = time.monotonic()
+        time.sleep(1.0)
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        assert cpu_seconds(pid) - before < 0.05
+        with pytest.raises(MameTimeoutError, match="took more than 2 s to answer"):
+            bridge.receive()
+        assert wait_gone(pid, 3)
     finally:
         bridge.close()
+
+
+def test_a_lua_failure_in_the_middle_of_a_step_replies() -> None:
+    with MameBridge("a2600", media={"cart": breakout_cart()}) as bridge:
+        bridge.configure("", [], [])
+        bridge.step([(1, [])])
+        bridge.save_state("here")  # MAME writes it as the next step starts, but...
+        bridge.state_path("here").mkdir(parents=True)  # ...a folder is in the way
+
+        with pytest.raises(BridgeError, match="did not write the save state 'here'"):
+            bridge.step([(2, [])])
+        assert bridge.step([(2, [])]).width > 0  # and MAME serves on
 
 
 def interrupt_after(seconds: float) -> None:
@@ -537,17 +561,24 @@ def test_fuzzed_requests_all_get_replies_and_mame_keeps_serving() -> None:
 FAKE_MAME = """\
 #!{python}
 # A MAME impostor that knows the password and answers HELLO, then replies garbage.
-import os, random, sys, zmq
+import os, random, struct, sys, zmq
 if "-autoboot_script" not in sys.argv:
     os.execv({mame!r}, [{mame!r}, *sys.argv[1:]])
 rng = random.Random(int(os.environ.get("FUZZ_SEED", "1")))
 s = zmq.Context().socket(zmq.PAIR)
 s.plain_username, s.plain_password = b"gym_mame", os.environ["GYM_MAME_SECRET"].encode()
 s.connect("ipc://" + os.environ["GYM_MAME_ENDPOINT"].removeprefix("domain."))
+stdin = os.fdopen(0, "rb", buffering=0)
+def read(n):
+    data = b""
+    while len(data) < n:
+        chunk = stdin.read(n - len(data))
+        if not chunk:
+            sys.exit(0)
+        data += chunk
+    return data
 while True:
-    if not os.read(0, 1):
-        sys.exit(0)
-    request = s.recv()
+    request = read(struct.unpack("<I", read(4))[0])
     if request[:1] == bytes([1]):
         s.send(bytes([0]) + (2).to_bytes(2, "little"))
     elif request[:1] == bytes([9]):

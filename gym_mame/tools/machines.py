@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gym_mame.bridge import find_mame
+from gym_mame.mameinfo import machine_info, run_mame
 
 ROMS_OK = "present"
 ROMS_MISSING = "missing"
@@ -40,15 +39,10 @@ class Machine:
     runnable: bool = True  # False for devices (cartridge types, boards) -listfull also lists
 
 
-def _run(mame: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([mame, *args, "-noreadconfig"], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
-
-
 @functools.lru_cache(maxsize=4)
 def list_all(mame: str) -> tuple[tuple[str, str], ...]:
     """Every machine MAME knows, as ``(name, description)`` pairs."""
-    out = _run(mame, "-listfull").stdout
+    out = run_mame(mame, "-listfull").stdout
     machines = []
     for line in out.splitlines()[1:]:  # the first line is a header
         name, _, rest = line.partition(" ")
@@ -72,21 +66,11 @@ def search(term: str, mame: str | None = None) -> list[Machine]:
 
 def details(machine: Machine, mame: str | None = None) -> Machine:
     """The machine with its year, manufacturer, parent and required media from ``-listxml``."""
-    out = _run(find_mame(mame), "-listxml", machine.name).stdout
-    try:
-        root = ET.fromstring(out)
-    except ET.ParseError:
+    info = machine_info(find_mame(mame), machine.name)
+    if info is None:
         return machine
-    node = next((m for m in root.iter("machine") if m.get("name") == machine.name), None)
-    if node is None:
-        return machine
-    media = tuple(inst.get("briefname", "")
-                  for dev in node.iter("device") if dev.get("mandatory") == "1"
-                  for inst in dev.iter("instance"))
-    runnable = node.get("runnable", "yes") == "yes" and node.get("isdevice", "no") == "no"
-    return Machine(machine.name, machine.description, node.findtext("year", ""),
-                   node.findtext("manufacturer", ""), node.get("cloneof", ""), media,
-                   machine.roms, runnable)
+    return Machine(machine.name, machine.description, info.year, info.manufacturer,
+                   info.clone_of, info.required_media, machine.roms, info.runnable)
 
 
 def verify_roms(name: str, rom_paths: Sequence[str | os.PathLike[str]],
@@ -94,7 +78,7 @@ def verify_roms(name: str, rom_paths: Sequence[str | os.PathLike[str]],
     """``ROMS_OK`` if MAME finds a usable ROM set for ``name`` in ``rom_paths``
     (or the machine needs none), ``ROMS_BAD`` if files are wrong, else ``ROMS_MISSING``."""
     paths = ";".join(str(p) for p in rom_paths) or str(Path.cwd() / "no-roms")
-    out = _run(find_mame(mame), "-verifyroms", name, "-rompath", paths)
+    out = run_mame(find_mame(mame), "-verifyroms", name, "-rompath", paths)
     text = out.stdout + out.stderr
     if f"romset {name} is good" in text or f"romset {name} is best available" in text:
         return ROMS_OK
