@@ -33,6 +33,23 @@ from gym_mame.registration import register_envs
 from gym_mame.vector_env import MameVectorEnv
 
 __version__ = "0.1.0"
+
+
+def parallel_env(game: str, num_players: int = 2, **kwargs: object) -> object:
+    """Every player of ``game`` an agent, as a PettingZoo ``ParallelEnv`` (needs
+    pettingzoo); see :class:`gym_mame.pettingzoo_env.MameParallelEnv`."""
+    from gym_mame.pettingzoo_env import parallel_env as make
+
+    return make(game, num_players, **kwargs)
+
+
+def aec_env(game: str, num_players: int = 2, **kwargs: object) -> object:
+    """The same game in PettingZoo's AEC form (through PettingZoo's own conversion)."""
+    from gym_mame.pettingzoo_env import aec_env as make
+
+    return make(game, num_players, **kwargs)
+
+
 __all__ = [
     "BridgeError",
     "Emulator",
@@ -50,6 +67,8 @@ __all__ = [
     "State",
     "UnknownMachineError",
     "UnknownNameError",
+    "aec_env",
+    "parallel_env",
     "register_envs",
 ]
 

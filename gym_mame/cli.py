@@ -248,6 +248,8 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
     from gym_mame import agreement
 
+    if args.pettingzoo:
+        return _pettingzoo_agreement(args)
     known = agreement.ale_games()
     games = args.games or known
     for game in games:
@@ -269,6 +271,41 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
     rows = agreement.run(games, args.episodes, args.max_steps, args.seed, args.jobs, report)
     table = agreement.markdown(rows, args.episodes, args.max_steps, args.seed)
+    print(table.rsplit("\n", 1)[-1])
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n")
+        print(f"table written to {args.markdown}")
+    return 0 if all(r.agrees for r in rows) else 3
+
+
+def _pettingzoo_agreement(args: argparse.Namespace) -> int:
+    """``agreement --pettingzoo``: multi-player games against PettingZoo's Atari envs."""
+    from pathlib import Path
+
+    from gym_mame import pettingzoo_agreement as pz
+    from gym_mame.agreement import mean_se_text
+    from gym_mame.names import unknown
+
+    known = pz.games()
+    names = args.games or sorted(known)
+    for name in names:
+        if name not in known:
+            raise unknown("PettingZoo Atari env", name, sorted(known),
+                          "Agreement --pettingzoo takes names such as boxing_v2")
+
+    def report(row: pz.MultiRow) -> None:
+        if row.problem:
+            print(f"{row.game:<24} cannot compare: {row.problem}", flush=True)
+            return
+        returns = "; ".join(f"{a} PettingZoo {mean_se_text(row.reference.returns[a])} "
+                            f"gym_mame {mean_se_text(row.mame.returns[a])}"
+                            for a in row.reference.returns)
+        print(f"{row.game:<24} {returns} | length PettingZoo "
+              f"{mean_se_text(row.reference.lengths)} gym_mame {mean_se_text(row.mame.lengths)}"
+              f" | agree: {'yes' if row.agrees else 'NO'}", flush=True)
+
+    rows = pz.run(names, args.episodes, args.max_steps, args.seed, report)
+    table = pz.markdown(rows, args.episodes, args.max_steps, args.seed)
     print(table.rsplit("\n", 1)[-1])
     if args.markdown:
         Path(args.markdown).write_text(table + "\n")
@@ -522,6 +559,10 @@ def build_parser() -> argparse.ArgumentParser:
     agree.add_argument("--max-steps", type=int, default=2500, help="step cap per episode")
     agree.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     agree.add_argument("--jobs", type=int, default=1, help="games compared in parallel")
+    agree.add_argument("--pettingzoo", action="store_true",
+                       help="instead: multi-player games against PettingZoo's Atari envs "
+                       "(names such as boxing_v2; needs pettingzoo, multi-agent-ale-py, "
+                       "supersuit)")
     agree.add_argument("--markdown", metavar="FILE",
                        help="write the table to FILE (default: print only)")
     agree.set_defaults(func=cmd_agreement)

@@ -73,8 +73,11 @@ class State:
     restored into another emulator of the same machine."""
 
     def __init__(self, machine: str, data: bytes | None = None,
-                 emulator: Emulator | None = None, name: str = "") -> None:
+                 emulator: Emulator | None = None, name: str = "",
+                 positions: dict[str, float] | None = None) -> None:
         self.machine = machine
+        # Analog inputs are set from outside the machine, so its state file lacks them.
+        self.positions = dict(positions or {})
         self._data = data
         self._emulator = weakref.ref(emulator) if emulator is not None else None
         self.name = name
@@ -93,7 +96,7 @@ class State:
         return self._data
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (State, (self.machine, self.data))
+        return (State, (self.machine, self.data, None, "", self.positions))
 
 
 @dataclass
@@ -453,6 +456,10 @@ class Emulator:
                     raise
                 warnings.warn(f"{self.game.name}: {exc}; playing the boot sequence instead "
                               "(rewrite the file with `gym-mame make-state`)", stacklevel=2)
+        if shipped is None and not self.game.boot:  # a bare machine: it starts at power-on
+            self.save_state(START_STATE)
+            self._start_ready = True
+            return
         if not self.game.boot:
             raise IntegrationError(
                 f"{self.game.name}: start state {shipped} "
@@ -503,7 +510,7 @@ class Emulator:
         """The current state (as ALE's ``cloneState``); the game does not move on."""
         self._clones += 1
         name = self._save_named(f"clone-{self._clones}")
-        state = State(self.game.machine, emulator=self, name=name)
+        state = State(self.game.machine, emulator=self, name=name, positions=self.positions)
         weakref.finalize(state, _remove, self.bridge.state_path(name))
         return state
 
@@ -515,12 +522,13 @@ class Emulator:
                                  f"{self.game.machine}")
         if state.emulator is self:
             self.load_state(state.name)
-            return
-        with tempfile.NamedTemporaryFile(dir=self.bridge.workdir, suffix=".sta") as f:
-            f.write(state.data)
-            f.flush()
-            self.bridge.import_state(f.name, "restore")
-        self.load_state("restore")
+        else:
+            with tempfile.NamedTemporaryFile(dir=self.bridge.workdir, suffix=".sta") as f:
+                f.write(state.data)
+                f.flush()
+                self.bridge.import_state(f.name, "restore")
+            self.load_state("restore")
+        self.positions.update(state.positions)
 
     def _save_named(self, name: str) -> str:
         self.save_state(name)

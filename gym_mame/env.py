@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
 import gymnasium as gym
@@ -14,14 +14,13 @@ from gymnasium import spaces
 
 from gym_mame import frames as framing
 from gym_mame import integration as integrations
-from gym_mame.actions import ActionMapper
-from gym_mame.emulator import LOAD_SETTLE_FRAMES, Emulator, EmulatorStep, Segment
+from gym_mame.emulator import LOAD_SETTLE_FRAMES, Emulator, Segment
 from gym_mame.errors import GymMameError, IntegrationError
 from gym_mame.integration import Integration
-from gym_mame.intervals import Interval
+from gym_mame.match import Match
+from gym_mame.observations import OBS_TYPES, Observer
 from gym_mame.protocol import U32_MAX
 
-OBS_TYPES = ("rgb", "grayscale", "ram", "dict")
 MAX_FRAMESKIP = U32_MAX  # frames of one step: what one protocol segment carries
 # Options an integration may default otherwise (metadata.json "defaults").
 PACKAGE_DEFAULTS: dict[str, Any] = {"frameskip": 4, "repeat_action_probability": 0.0,
@@ -75,6 +74,12 @@ class MameEnv(gym.Env[Any, Any]):
         timeout: seconds MAME may take to answer before it is declared hung.
         rebuild_start_state: ignore the integration's shipped start state and
             replay its boot sequence (for integration authors).
+        num_players: play a multi-player game with this many players (its game mode for
+            that many); the agent is the first, the others take NOOP unless ``opponents``
+            says otherwise (default 1).
+        opponents: for players 2, 3, ...: a policy each (a callable from the observation
+            the agent sees to that player's action), or None for NOOP. A frozen copy of
+            the agent's own policy here makes self-play a one-liner.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": 60}
@@ -97,6 +102,8 @@ class MameEnv(gym.Env[Any, Any]):
         transport: str = "ipc",
         timeout: float = 30.0,
         rebuild_start_state: bool = False,
+        num_players: int = 1,
+        opponents: Sequence[Callable[[Any], Any] | None] | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
@@ -122,7 +129,17 @@ class MameEnv(gym.Env[Any, Any]):
         self.obs_type = obs_type
         self.max_episode_steps = max_episode_steps
         self.noop_max = int(noop_max)
-        self.game: Integration = integrations.load(game)
+        self._match = Match(integrations.load(game), num_players, action_type,
+                            full_action_space)
+        self.game: Integration = self._match.game_for_play()
+        self.num_players = num_players
+        opponents = list(opponents or [])
+        if len(opponents) > num_players - 1:
+            raise ValueError(f"{len(opponents)} opponent policies for {num_players - 1} "
+                             "other player(s)")
+        if any(o is not None and not callable(o) for o in opponents):
+            raise ValueError("each opponent is a callable (observation -> action) or None")
+        self._opponents = opponents + [None] * (num_players - 1 - len(opponents))
         defaults = {**PACKAGE_DEFAULTS, **self.game.defaults}
         frameskip = defaults["frameskip"] if frameskip is None else frameskip
         if not _is_int(frameskip) or not 1 <= frameskip <= MAX_FRAMESKIP:
@@ -152,23 +169,23 @@ class MameEnv(gym.Env[Any, Any]):
                                        "obs_type='ram' is not available; use 'rgb' or 'dict'")
             if self.game.scenario.every_frame:  # its rules read every frame of a step
                 self._emulator.bridge.check_every_frame(self.frameskip)
-            self._mapper = ActionMapper(self.game, action_type, full_action_space)
+            self._mapper = self._match.mappers[0]
             self.action_space = self._mapper.space
-            self._obs_size = tuple(obs_size) if obs_size is not None else self.game.obs_size
-            self._last_step: EmulatorStep | None = None
-            self._last_rgb: np.ndarray | None = None
+            self._observer = Observer(self._emulator, obs_type,
+                                      tuple(obs_size) if obs_size is not None
+                                      else self.game.obs_size, render_mode == "rgb_array")
             self.ale = AleCompat(self)
             self._emulator.prepare_start(rebuild_start_state)
             first = self._emulator.reset(frames=1)
             framing.check_crop(self.game.crop, first.height, first.width)
-            self._last_step = first
-            self.observation_space = self._make_observation_space()
+            self.observation_space = self._observer.make_space(first)
         except BaseException:
             self._emulator.close()
             raise
         self.metadata = {**self.metadata,
                          "render_fps": self._emulator.refresh_rate / self.frameskip}
-        self._held: tuple[str, ...] = ()
+        self._held: list[tuple[str, ...]] = [()] * num_players
+        self._last_obs: Any = None
         self._values_prev: dict[str, float] | None = None
         self._terminated = False
         self._interrupted = False
@@ -194,26 +211,6 @@ class MameEnv(gym.Env[Any, Any]):
         return self._emulator.description
 
     # -- set-up ----------------------------------------------------------------
-    def _make_observation_space(self) -> spaces.Space[Any]:
-        frame = self._observe_frame()
-        if self.obs_type == "grayscale":
-            frame_space = spaces.Box(0, 255, (*frame.shape[:2], 1), np.uint8)
-        else:
-            frame_space = spaces.Box(0, 255, frame.shape, np.uint8)
-        if self.obs_type in ("rgb", "grayscale"):
-            return frame_space
-        if self.obs_type == "ram":
-            return spaces.Box(0, 255, (self._emulator._ram_bytes,), np.uint8)
-        members: dict[str, spaces.Space[Any]] = {"frame": frame_space}
-        ranges = self._emulator.variable_ranges()
-        for name, (low, high) in ranges.items():
-            members[name] = spaces.Box(_int64(low), _int64(high), (1,), np.int64)
-        derived = self.game.scenario.derived_ranges(
-            {name: Interval(low, high) for name, (low, high) in ranges.items()})
-        for name, values in derived.items():
-            members[name] = spaces.Box(float(values.low), float(values.high), (1,), np.float64)
-        return spaces.Dict(members)
-
     def _check_outer_wrappers(self) -> None:
         """Look once at the wrappers this env's first ``reset`` is called through.
 
@@ -246,25 +243,18 @@ class MameEnv(gym.Env[Any, Any]):
                     f"{no_frameskip_id(self.game.name)} or frameskip=1 with that wrapper.")
 
     # -- the per-step path -----------------------------------------------------
-    def _segments(self, held: tuple[str, ...]) -> list[Segment]:
-        """The frames of one step: with sticky actions, the previous buttons stay held
-        for a random number of leading frames (ALE v5 semantics)."""
-        sticky = 0
-        p = self.repeat_action_probability
-        if p > 0 and held != self._held:
-            while sticky < self.frameskip and self.np_random.random() < p:
-                sticky += 1
+    def _segments(self, held: list[tuple[str, ...]]) -> list[Segment]:
+        """The frames of one step (sticky actions per player, ALE v5 semantics)."""
         self._move_opponent()
-        emulator = self._emulator
-        segments = [emulator.segment(self._held, sticky)] if sticky else []
-        if sticky < self.frameskip:
-            segments.append(emulator.segment(held, self.frameskip - sticky, first=not sticky))
-            self._held = held
+        segments, self._held = self._match.segments(
+            self._emulator, self._held, held, self.frameskip, self.repeat_action_probability,
+            self.np_random)
         return segments
 
     def _move_opponent(self) -> None:
+        """The integration's built-in opponent (one-player games only)."""
         opponent = self.game.opponent
-        if opponent is None or self._values_prev is None:
+        if opponent is None or self._values_prev is None or self.num_players > 1:
             return
         target = opponent.scale * self._values_prev[opponent.follow] + opponent.offset
         position = self._emulator.positions[opponent.input]
@@ -272,54 +262,10 @@ class MameEnv(gym.Env[Any, Any]):
         position += max(-limit, min(limit, target - position))
         self._emulator.set_analog(opponent.input, round(position))
 
-    def _screen(self, grayscale: bool, resize: bool = True,
-                out: np.ndarray | None = None) -> np.ndarray:
-        """The last frame after the integration's crop (and obs_size), RGB or gray (H x W)."""
-        step = self._last_step
-        if step is None or step.pixels is None:
-            raise RuntimeError("no frame yet: with obs_type='ram' the env does not fetch "
-                               "frames unless render_mode='rgb_array'")
-        return framing.convert(step.bgra(), self.game.crop, grayscale,
-                               self._obs_size if resize else None, out)
-
-    def _observe_frame(self, out: np.ndarray | None = None) -> np.ndarray:
-        gray = self.obs_type == "grayscale"
-        if self.render_mode == "rgb_array":
-            self._last_rgb = framing.at_aspect(self._screen(grayscale=False, resize=False),
-                                              self.game.display_aspect)
-        if out is not None:
-            self._screen(gray, out=out[:, :, 0] if gray else out)
-            return out
-        frame = self._screen(gray)
-        return frame[:, :, None] if gray else frame
-
-    def _observe(self, ram: memoryview, values: dict[str, float], out: Any = None) -> Any:
-        """The observation; written into ``out`` (arrays shaped as the space) if given."""
-        if self.obs_type == "ram":
-            if self.render_mode == "rgb_array":
-                self._observe_frame()
-            if out is not None:
-                out[...] = np.frombuffer(ram, np.uint8)
-                return out
-            return np.frombuffer(ram, np.uint8).copy()
-        if self.obs_type != "dict":
-            return self._observe_frame(out)
-        if out is None:
-            out = {name: np.empty(space.shape, space.dtype)
-                   for name, space in self.observation_space.spaces.items()}
-        self._observe_frame(out["frame"])
-        for name, value in values.items():
-            out[name][0] = value
-        return out
-
     def _info(self, values: dict[str, float]) -> dict[str, Any]:
         info: dict[str, Any] = dict(values)
         info["episode_frame_number"] = self._episode_frame
         return info
-
-    @property
-    def _want_pixels(self) -> bool:
-        return self.obs_type != "ram" or self.render_mode == "rgb_array"
 
     # -- Gymnasium API ---------------------------------------------------------
     def reset(self, *, seed: int | None = None,
@@ -335,7 +281,7 @@ class MameEnv(gym.Env[Any, Any]):
                    options: dict[str, Any] | None = None) -> None:
         """Start a reset without waiting for its frames (finish with :meth:`receive_reset`)."""
         super().reset(seed=seed)
-        self._held = ()
+        self._held = [()] * self.num_players
         self._values_prev = None
         self._steps = 0
         self._interrupted = False
@@ -343,17 +289,17 @@ class MameEnv(gym.Env[Any, Any]):
         frames = LOAD_SETTLE_FRAMES + noops * self.frameskip
         if frames > MAX_FRAMESKIP:
             raise ValueError(f"noop_max * frameskip is more than {MAX_FRAMESKIP} frames")
-        self._emulator.send_reset(frames, pixels=self._want_pixels)
+        self._emulator.send_reset(frames, pixels=self._observer.wants_pixels)
         self._episode_frame = frames
 
     def receive_reset(self, out: Any = None) -> tuple[Any, dict[str, Any]]:
         """Finish :meth:`send_reset`: the first observation (into ``out``) and info."""
         step = self._emulator.receive_step()
-        self._last_step = step
         self._terminated = False
-        values = self.game.scenario.start(step.values)
+        values = self._match.start(step.values)
         self._values_prev = values
-        return self._observe(step.ram, values, out), self._info(values)
+        self._last_obs = self._observer.observe(step, step.ram, values, out)
+        return self._last_obs, self._info(values)
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         self.send_step(action)
@@ -368,8 +314,12 @@ class MameEnv(gym.Env[Any, Any]):
             raise RuntimeError("the previous step was interrupted (e.g. by Ctrl-C) before "
                                "MAME's reply came, so this episode's bookkeeping is lost; "
                                "call reset() to start a new episode")
-        held = self._mapper.held(action)
-        self._emulator.send_step(self._segments(held), pixels=self._want_pixels,
+        held = [self._match.held(0, action)]
+        for i, policy in enumerate(self._opponents, start=1):
+            other = policy(self._last_obs) if policy is not None else _noop(
+                self._match.mappers[i].space)
+            held.append(self._match.held(i, other))
+        self._emulator.send_step(self._segments(held), pixels=self._observer.wants_pixels,
                                  every_frame=self.game.scenario.every_frame)
 
     def receive_step(self, out: Any = None) -> tuple[Any, float, bool, bool, dict[str, Any]]:
@@ -382,20 +332,11 @@ class MameEnv(gym.Env[Any, Any]):
         except BaseException:
             self._interrupted = True  # Ctrl-C: MAME finishes the step without us
             raise
-        self._last_step = step
         self._steps += 1
-        scenario = self.game.scenario
-        # Evaluate after each frame (every_frame) or once; like ALE, nothing after the
-        # first terminal frame counts (its remaining frames of the step were still run).
-        reward, terminated = 0.0, False
-        values, previous, ram = self._values_prev, self._values_prev, step.ram
-        for frame_values, frame_ram in zip(step.frames, step.ram_frames, strict=True):
-            values = scenario.derive(frame_values, previous)
-            reward += scenario.reward(values, previous)
-            terminated = scenario.done(values, previous)
-            previous, ram = values, frame_ram
-            if terminated:
-                break
+        outcome = self._match.evaluate(step.frames, self._values_prev)
+        values, reward = outcome.values, outcome.rewards[0]
+        terminated = outcome.out[0]
+        ram = step.ram_frames[outcome.frame]
         self._episode_frame += self.frameskip
         self._terminated = terminated
         if self.max_episode_steps is not None:
@@ -404,15 +345,15 @@ class MameEnv(gym.Env[Any, Any]):
             cap = self.max_num_frames_per_episode
             truncated = cap is not None and self._steps * self.frameskip >= cap
         self._values_prev = values
-        return (self._observe(ram, values, out), reward, terminated, truncated,
-                self._info(values))
+        self._last_obs = self._observer.observe(step, ram, values, out)
+        return self._last_obs, reward, terminated, truncated, self._info(values)
 
     def render(self) -> np.ndarray | None:
         """The last frame as RGB, as a person should see it (``rgb_array``): the integration's
         crop at its ``display_aspect``, not resized to ``obs_size``. With ``human``, MAME draws
         its own window and this returns None."""
         if self.render_mode == "rgb_array":
-            return self._last_rgb
+            return self._observer.rendered
         return None
 
     def close(self) -> None:
@@ -438,9 +379,10 @@ class MameEnv(gym.Env[Any, Any]):
 
     def get_ram(self) -> np.ndarray:
         """The integration's RAM regions as the last step left them."""
-        if self._last_step is None:
+        step = self._observer.step
+        if step is None:
             return np.frombuffer(self._emulator.read_ram(), np.uint8).copy()
-        return np.frombuffer(self._last_step.ram, np.uint8).copy()
+        return np.frombuffer(step.ram, np.uint8).copy()
 
     def save_state(self, path: str | os.PathLike[str]) -> None:
         """Save the machine state to ``path`` (MAME's format) without moving the game on."""
@@ -453,14 +395,15 @@ def no_frameskip_id(game: str) -> str:
     return f"Mame/{game}NoFrameskip-v0"
 
 
+def _noop(space: spaces.Space[Any]) -> Any:
+    """NOOP in an action space: action 0, or all zeros."""
+    if isinstance(space, spaces.Discrete):
+        return 0
+    return np.zeros(space.shape, space.dtype)
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _int64(value: float) -> int:
-    """A bound as an int64 Box takes it: unbounded sides at the dtype's limits."""
-    info = np.iinfo(np.int64)
-    return int(min(max(value, info.min), info.max))
 
 
 class AleCompat:
@@ -485,10 +428,10 @@ class AleCompat:
         return self._env.get_ram()
 
     def getScreenRGB(self, screen_data: np.ndarray | None = None) -> np.ndarray:
-        return self._fill(self._env._screen(grayscale=False), screen_data)
+        return self._fill(self._env._observer.screen(grayscale=False), screen_data)
 
     def getScreenGrayscale(self, screen_data: np.ndarray | None = None) -> np.ndarray:
-        return self._fill(self._env._screen(grayscale=True), screen_data)
+        return self._fill(self._env._observer.screen(grayscale=True), screen_data)
 
     @staticmethod
     def _fill(frame: np.ndarray, out: np.ndarray | None) -> np.ndarray:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import product
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from gym_mame.intervals import UNBOUNDED, Interval, Number
 from gym_mame.jsonfile import Node, load_json
 from gym_mame.names import unknown
 from gym_mame.resources import integrations_dir
-from gym_mame.scenario import Scenario, parse_scenario
+from gym_mame.scenario import PlayerRules, Scenario, parse_scenario
 
 Bounds = tuple[Number, Number]  # low, high; ±inf where unbounded
 
@@ -193,6 +193,29 @@ class Opponent:
 
 
 @dataclass(frozen=True)
+class PlayerSpec:
+    """One player of a multi-player game: which inputs its action set's buttons press
+    (``buttons``: the set's button -> this player's input; one not listed is itself),
+    and its own action set, if it is not the game's."""
+
+    buttons: dict[str, str]
+    actions: tuple[Action, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Team:
+    """How the game is played by ``count`` players: each player's inputs, its rules
+    (scenario.json ``players``), and the start (a boot of its own, e.g. for the game
+    mode of that many players; None: the game's)."""
+
+    count: int
+    players: tuple[PlayerSpec, ...]
+    rules: tuple[PlayerRules, ...]
+    boot: tuple[BootStep, ...] | None = None
+    pettingzoo: str | None = None  # PettingZoo's Atari env of this game and count, if any
+
+
+@dataclass(frozen=True)
 class Cartridge:
     """Media file given to MAME with ``-<slot>``; found in a Python package or the ROM path."""
 
@@ -237,6 +260,7 @@ class Integration:
     defaults: dict[str, float | int | None]
     variables: dict[str, Variable]
     scenario: Scenario
+    teams: dict[int, Team] = field(default_factory=dict)  # player count (2-4) -> how
 
     @property
     def env_id(self) -> str:
@@ -293,7 +317,7 @@ def _parse(folder: Path) -> Integration:
         "machine", "title", "verified", "notes", "rom_set", "cartridge", "players", "screen",
         "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
         "opponent", "crop", "obs_size", "render_fps", "full_actions", "slots",
-        "display_aspect", "defaults",
+        "display_aspect", "defaults", "multiplayer",
     )
     machine_node = meta.child("machine")
     machine = machine_node.text()
@@ -398,6 +422,8 @@ def _parse(folder: Path) -> Integration:
                              "names (lower-case letters, digits and _), e.g. "
                              "\"joyport1\": \"pad\"", "slots")
     rom_set = meta.child("rom_set", None)
+    players = meta.child("players", 1).integer()
+    teams = _teams(meta.child("multiplayer", {}), scenario, players, inputs, nudges, action)
     return Integration(
         name=folder.name,
         folder=folder,
@@ -407,7 +433,7 @@ def _parse(folder: Path) -> Integration:
         notes=meta.child("notes", "").text(),
         rom_set=rom_set.text() if rom_set.value is not None else None,
         cartridge=cartridge,
-        players=meta.child("players", 1).integer(),
+        players=players,
         screen=meta.child("screen", "").text(),
         ram=ram,
         memory=(default_device, default_space),
@@ -429,6 +455,7 @@ def _parse(folder: Path) -> Integration:
         defaults=_defaults(meta.child("defaults", {})),
         variables=variables,
         scenario=scenario,
+        teams=teams,
     )
 
 
@@ -519,6 +546,52 @@ def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:
             raise node.error(f"nudges {nudge.target!r}, which is not an analog input",
                              f"{name}.nudge")
     return inputs, nudges
+
+
+def _teams(node: Node, scenario: Scenario, most: int, inputs: dict[str, Input],
+           nudges: dict[str, Nudge], action: Callable[[Node], Action]) -> dict[int, Team]:
+    """metadata.json ``multiplayer``: per player count, each player's inputs (and its
+    start), matched with scenario.json's ``players`` rules for the same count."""
+    teams = {}
+    for count_text, spec in node.items():
+        if count_text not in ("2", "3", "4") or int(count_text) > most:
+            raise node.error(f"player counts are 2 to \"players\" ({most}), not "
+                             f"{count_text!r}", count_text)
+        count = int(count_text)
+        spec.only_keys("players", "boot", "pettingzoo")
+        entries = spec.child("players").elements()
+        if len(entries) != count:
+            raise spec.error(f"lists {len(entries)} players, not {count}", "players")
+        players = []
+        for entry in entries:
+            entry.only_keys("buttons", "actions")
+            buttons = {k: v.text() for k, v in entry.child("buttons", {}).items()}
+            for logical, target in buttons.items():
+                if target not in inputs and target not in nudges:
+                    raise entry.error(f"{target!r} is not an input defined under "
+                                      "\"inputs\"", f"buttons.{logical}")
+            own = entry.child("actions", None)
+            actions = None
+            if own.value is not None:
+                actions = tuple(action(c) for c in own.elements())
+                if not actions or actions[0].buttons:
+                    raise own.error("the first action must be NOOP (an empty button list)")
+            players.append(PlayerSpec(buttons, actions))
+        boot_node = spec.child("boot", None)
+        boot = None if boot_node.value is None else tuple(
+            step for s in boot_node.elements() for step in _boot_steps(s, inputs, nudges))
+        rules = scenario.players.get(count)
+        if rules is None:
+            raise spec.error(f"scenario.json has no \"players\": {{\"{count}\": [...]}} "
+                             "rules for this many players")
+        reference = spec.child("pettingzoo", None)
+        teams[count] = Team(count, tuple(players), rules, boot,
+                            reference.text() if reference.value is not None else None)
+    for count in scenario.players:
+        if count not in teams:
+            raise node.error(f"scenario.json has rules for {count} players but metadata.json "
+                             f"no \"multiplayer\": {{\"{count}\": ...}}")
+    return teams
 
 
 def _boot_steps(node: Node, inputs: dict[str, Input],

@@ -108,6 +108,15 @@ class Derived:
 
 
 @dataclass(frozen=True)
+class PlayerRules:
+    """One player's rules: a scenario of its own (its reward, and when it is out) and the
+    variable that holds its lives, if the game has them."""
+
+    scenario: Scenario
+    lives: str | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Parsed ``scenario.json``.
 
@@ -124,6 +133,9 @@ class Scenario:
     reward_expression: Expression | None = None
     done_expression: Expression | None = None
     every_frame: bool = False
+    # Per player count (2 to 4): each player's own reward and termination rules. The
+    # game's "done" above still ends the episode for everyone (the game is over).
+    players: dict[int, tuple[PlayerRules, ...]] = field(default_factory=dict)
 
     def start(self, values: Values) -> dict[str, float]:
         """Full values at the start of an episode: ``prev()`` of a derived variable is
@@ -204,37 +216,66 @@ def parse_scenario(root: Node, known_variables: set[str],
         if key in root.expect(dict, "an object"):
             raise root.error("Lua scripts are not supported: integrations are data only; "
                              "express the rule with variables, ops and nodes", key)
-    for node in (root.child("reward", {}), root.child("done", {})):
-        if "script" in node.expect(dict, "an object"):
-            raise node.error("Lua scripts are not supported: integrations are data only",
-                             "script")
     if "rewards" in root.value:
-        raise root.error("per-player 'rewards' is not supported yet; use 'reward'", "rewards")
+        raise root.error("per-player rules are \"players\": {\"2\": [{\"reward\": ..., "
+                         "\"done\": ...}, ...]}, not 'rewards'", "rewards")
     # gym-retro's "actions" and "crop" live in metadata.json
-    root.only_keys("reward", "done", "variables", "every_frame")
+    root.only_keys("reward", "done", "variables", "every_frame", "players")
     derived_nodes = _derived(root.child("variables", {}), known_variables)
     derived = tuple(d for d, _ in derived_nodes)
     names = known_variables | {d.name for d in derived}
-    reward = root.child("reward", {})
-    reward.only_keys("variables", "time", "expression")
-    terms = []
-    for name, spec in reward.child("variables", {}).items():
-        measure = _measure(name, spec, "delta", ("reward", "penalty"))
-        terms.append(RewardTerm(measure, spec.child("reward", 0).number(),
-                                spec.child("penalty", 0).number()))
-    time_node = reward.child("time", {})
-    time_node.only_keys("reward", "penalty")
-    time_reward = time_node.child("reward", 0).number() - time_node.child("penalty", 0).number()
-    done = root.child("done", {})
-    reward_node, done_node = reward.child("expression", None), done.child("expression", None)
-    scenario = Scenario(tuple(terms), time_reward, _done_group(done, top=True), derived,
-                        _expression(reward_node, names), _expression(done_node, names),
-                        root.child("every_frame", False).boolean())
-    for name in sorted(scenario.variables - names):
-        raise root.error(f"uses variable {name!r}, which data.json does not define "
-                         f"(defined: {', '.join(sorted(known_variables)) or 'none'})")
-    return _checked(scenario, [node for _, node in derived_nodes], reward_node, done_node,
-                    ranges or {})
+    every_frame = root.child("every_frame", False).boolean()
+
+    def rules(node: Node) -> Scenario:
+        """One set of reward and done rules (the game's, or one player's)."""
+        reward, done = node.child("reward", {}), node.child("done", {})
+        for part in (reward, done):
+            if "script" in part.expect(dict, "an object"):
+                raise part.error("Lua scripts are not supported: integrations are data only",
+                                 "script")
+        reward.only_keys("variables", "time", "expression")
+        terms = []
+        for name, spec in reward.child("variables", {}).items():
+            measure = _measure(name, spec, "delta", ("reward", "penalty"))
+            terms.append(RewardTerm(measure, spec.child("reward", 0).number(),
+                                    spec.child("penalty", 0).number()))
+        time_node = reward.child("time", {})
+        time_node.only_keys("reward", "penalty")
+        time_reward = (time_node.child("reward", 0).number()
+                       - time_node.child("penalty", 0).number())
+        reward_node, done_node = reward.child("expression", None), done.child("expression", None)
+        scenario = Scenario(tuple(terms), time_reward, _done_group(done, top=True), derived,
+                            _expression(reward_node, names), _expression(done_node, names),
+                            every_frame)
+        for name in sorted(scenario.variables - names):
+            raise node.error(f"uses variable {name!r}, which data.json does not define "
+                             f"(defined: {', '.join(sorted(known_variables)) or 'none'})")
+        return _checked(scenario, [n for _, n in derived_nodes], reward_node, done_node,
+                        ranges or {})
+
+    scenario = rules(root)
+    players: dict[int, tuple[PlayerRules, ...]] = {}
+    for count_text, player_list in root.child("players", {}).items():
+        count = _player_count(count_text, root)
+        entries = player_list.elements()
+        if len(entries) != count:
+            raise player_list.error(f"has rules for {len(entries)} players, not {count}")
+        parsed = []
+        for entry in entries:
+            entry.only_keys("reward", "done", "lives")
+            lives = entry.child("lives", None)
+            if lives.value is not None and lives.text() not in names:
+                raise lives.error(f"{lives.text()!r} is not a variable")
+            parsed.append(PlayerRules(replace(rules(entry), derived=scenario.derived),
+                                      lives.value))
+        players[count] = tuple(parsed)
+    return replace(scenario, players=players)
+
+
+def _player_count(text: str, node: Node) -> int:
+    if text not in ("2", "3", "4"):
+        raise node.error(f"player counts are \"2\", \"3\" or \"4\", not {text!r}", "players")
+    return int(text)
 
 
 def _checked(scenario: Scenario, derived_nodes: list[Node], reward_node: Node,

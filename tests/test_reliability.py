@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import pickle
 import signal
 import struct
 import subprocess
@@ -673,7 +674,7 @@ def test_clone_and_restore_replay_exactly() -> None:
         env.emulator.restore_state(state)
         again = [env.step(a)[0] for a in [1, 3, 3, 2, 2, 0]]
         assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
-        copy = type(state)(state.machine, state.data)  # as after pickling
+        copy = pickle.loads(pickle.dumps(state))  # as it travels to another process
         env.emulator.restore_state(copy)
         assert np.array_equal(env.step(1)[0], first[0])
     finally:
