@@ -76,7 +76,7 @@ def make_envs(args: argparse.Namespace) -> gym.vector.VectorEnv:
     """The same task on either backend: ALE v5's defaults (sticky actions 0.25, the minimal
     action set, 108,000 frames an episode), RAM observations."""
     if args.game == "pong-ttl":
-        import gym_mame  # noqa: F401
+        import gym_mame
 
         envs = gym.make_vec("Mame/pong-v0", num_envs=args.num_envs, obs_type="dict",
                             frameskip=args.frameskip)

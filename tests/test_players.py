@@ -36,11 +36,11 @@ def test_pettingzoos_own_api_and_seed_tests() -> None:
 def test_every_agent_sees_the_frame_and_render_works() -> None:
     env = gym_mame.parallel_env("a2600-boxing", 2, render_mode="rgb_array")
     try:
-        obs, infos = env.reset(seed=0)
+        obs, _infos = env.reset(seed=0)
         assert obs["first_0"].shape == (210, 160, 3) and np.array_equal(obs["first_0"],
                                                                        obs["second_0"])
         assert env.render().shape == (210, 160, 3)
-        _, rewards, terminations, truncations, _ = env.step({"first_0": 1, "second_0": 0})
+        _, rewards, terminations, _truncations, _ = env.step({"first_0": 1, "second_0": 0})
         assert set(rewards) == {"first_0", "second_0"} and not any(terminations.values())
     finally:
         env.close()
