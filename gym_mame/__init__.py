@@ -29,6 +29,7 @@ from gym_mame.errors import (
     UnknownMachineError,
     UnknownNameError,
 )
+from gym_mame.integration import list_options, list_scenarios, list_states
 from gym_mame.registration import register_envs
 from gym_mame.vector_env import MameVectorEnv
 
@@ -68,6 +69,9 @@ __all__ = [
     "UnknownMachineError",
     "UnknownNameError",
     "aec_env",
+    "list_options",
+    "list_scenarios",
+    "list_states",
     "parallel_env",
     "register_envs",
 ]

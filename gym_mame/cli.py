@@ -136,8 +136,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list_game(name: str) -> int:
+    """Print one integration's players, start states, scenarios and game options."""
+    from gym_mame.integration import list_scenarios, list_states, load
+
+    _check_game(name)
+    game = load(name)
+    print(f"{game.env_id}: {game.title} (MAME machine {game.machine})")
+    print(f"players: {', '.join(str(n) for n in (1, *sorted(game.teams)))}")
+    print("states (state=...):")
+    for state in list_states(name):
+        spec = game.states[state]
+        made = "state file" if spec.file is not None else "boot"
+        mark = " [default]" if state == game.default_state else ""
+        print(f"  {state}{mark}: {spec.description or made}")
+    print(f"scenarios (scenario=...): {', '.join(list_scenarios(name))}")
+    if game.options:
+        print("game options:")
+        for option in game.options.values():
+            about = f": {option.description}" if option.description else ""
+            print(f"  {option.name}={option.default} (one of {', '.join(option.values)})"
+                  f"{about}")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every integration and whether MAME and its ROM are available here."""
+    if args.game:
+        return cmd_list_game(args.game)
     from gym_mame.bridge import find_mame
     from gym_mame.errors import MameNotFoundError
     from gym_mame.integration import find_folders, load
@@ -214,27 +240,38 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_make_state(args: argparse.Namespace) -> int:
-    """Rebuild an integration's start state from its boot sequence and save it there."""
+    """Rebuild a start state of an integration from its boot sequence and save it there."""
     import json
     import shutil
+    from dataclasses import replace
 
     from gym_mame.emulator import START_STATE, Emulator
     from gym_mame.integration import load
+    from gym_mame.starts import DEFAULT_STATE, choose
 
     _check_game(args.game)
     game = load(args.game)
-    if not game.boot:
-        print(f"{game.name} has no boot sequence in metadata.json", file=sys.stderr)
+    name = args.state or game.default_state
+    if name not in game.states:
+        print(f"{game.name} has no state {name!r}; its states: {', '.join(game.states)}",
+              file=sys.stderr)
         return 2
-    state_file = game.folder / "start.sta"
-    env = Emulator(game, rom_path=args.rom_path)
+    start = choose(game, name, {})[0]
+    if not start.boot:
+        print(f"{game.name}: state {name!r} has no boot sequence in metadata.json",
+              file=sys.stderr)
+        return 2
+    state_file = game.folder / (start.file.name if start.file is not None else f"{name}.sta")
+    env = Emulator(replace(game, starts=(start,)), rom_path=args.rom_path)
     try:
         env.prepare_start(rebuild=True)
         shutil.copyfile(env.state_file(START_STATE), state_file)
         meta_path = game.folder / "metadata.json"
         meta = json.loads(meta_path.read_text())
-        meta.setdefault("start", {})["state"] = state_file.name
-        meta["start"]["mame_version"] = env.mame_version
+        entry = meta.setdefault("start", {}) if name == DEFAULT_STATE \
+            else meta.setdefault("states", {}).setdefault(name, {})
+        entry["state"] = state_file.name
+        entry["mame_version"] = env.mame_version
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     finally:
         env.close()
@@ -522,7 +559,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
 
-    lst = _add(sub, "list", "list the integrations and whether each can run here")
+    lst = _add(sub, "list", "list the integrations and whether each can run here; with a "
+               "game, its players, start states, scenarios and options")
+    lst.add_argument("game", nargs="?", help="show this game's states, scenarios and options")
     lst.add_argument("--rom-path", help=ROM_PATH_HELP)
     lst.set_defaults(func=cmd_list)
 
@@ -548,6 +587,7 @@ def build_parser() -> argparse.ArgumentParser:
     state = _add(sub, "make-state", "rebuild an integration's start state file from its "
                  "boot sequence")
     state.add_argument("game", help="game name or integration folder")
+    state.add_argument("--state", help="which named state (default: the default state)")
     state.add_argument("--rom-path", help=ROM_PATH_HELP)
     state.set_defaults(func=cmd_make_state)
 

@@ -28,6 +28,7 @@ emulators.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -42,9 +43,11 @@ import numpy as np
 
 from gym_mame import frames as framing
 from gym_mame import integration as integrations
+from gym_mame import starts
 from gym_mame.bridge import MameBridge
 from gym_mame.errors import IntegrationError, RomNotFoundError, SaveStateError
 from gym_mame.integration import (
+    BootStep,
     Bounds,
     Input,
     Integration,
@@ -55,6 +58,7 @@ from gym_mame.integration import (
 )
 from gym_mame.protocol import KEEP, InputSpec, ItemRead, MemoryRead, Read, StateRead, StepResult
 from gym_mame.roms import find_cartridge, rom_paths
+from gym_mame.starts import Start
 
 START_STATE = "start"
 # After a state load the first frames can still show the picture from before it
@@ -430,58 +434,113 @@ class Emulator:
             if result is not None:
                 self._absorb(result)
 
-    # -- start state and boot ----------------------------------------------------
-    def boot(self) -> None:
-        """Play the integration's boot sequence (``start.boot``) from the current state."""
+    # -- start states and boots ---------------------------------------------------
+    def boot(self, steps: Sequence[BootStep] | None = None) -> None:
+        """Play a boot sequence (default: the integration's) from the current state."""
         memory = self.game.memory
-        for step in self.game.boot:
+        for step in self.game.boot if steps is None else steps:
             for address, byte in step.write:
                 self.write_memory(*memory, address, bytes([byte]))
             for name, value in step.set:
                 self.set_analog(name, value)
             self.run([self.segment(step.press, step.frames)], pixels=False)
 
+    @property
+    def start_count(self) -> int:
+        """How many starts a reset chooses from (``state=`` with several names)."""
+        return len(self.game.starts)
+
     def prepare_start(self, rebuild: bool = False) -> None:
-        """Make the start state: the integration's shipped file when this MAME made it
-        and it checks out, else its boot sequence played from power-on and saved."""
-        shipped = self.game.start_state
-        version_ok = self.game.start_state_mame in (None, self.mame_version)
-        if shipped is not None and shipped.is_file() and version_ok and not rebuild:
-            try:
-                self.bridge.import_state(shipped, START_STATE)
-                self._start_ready = True
-                return
-            except SaveStateError as exc:
-                if not self.game.boot:
-                    raise
-                warnings.warn(f"{self.game.name}: {exc}; playing the boot sequence instead "
-                              "(rewrite the file with `gym-mame make-state`)", stacklevel=2)
-        if shipped is None and not self.game.boot:  # a bare machine: it starts at power-on
-            self.save_state(START_STATE)
-            self._start_ready = True
-            return
-        if not self.game.boot:
-            raise IntegrationError(
-                f"{self.game.name}: start state {shipped} "
-                + ("is missing" if shipped is None or not shipped.is_file() else
-                   f"was made by MAME {self.game.start_state_mame}, this is {self.mame_version}")
-                + " and metadata.json has no \"boot\" sequence to rebuild it"
-            )
-        self.boot()
-        self.save_state(START_STATE)
+        """Make each start state: the integration's shipped file when this MAME made it
+        (with the default options) and it checks out, else the state its boot made
+        before (kept in the cache folder), else its boot played from power-on, saved
+        (and cached). ``rebuild`` plays every boot again."""
+        power_on = None
+        for index, start in enumerate(self.game.starts):
+            name = _start_name(index)
+            if not rebuild and self._load_made(start, name):
+                continue
+            if not start.boot and start.file is None:  # a bare machine starts at power-on
+                if index or power_on is not None:
+                    raise IntegrationError(f"{self.game.name}: start {start.name!r} has "
+                                           "neither a boot nor a state file")
+                self.save_state(name)
+                continue
+            if not start.boot:
+                raise IntegrationError(
+                    f"{self.game.name}: start state {start.file} "
+                    + ("is missing" if not start.file.is_file() else
+                       f"was made by MAME {start.mame_version}, this is {self.mame_version}")
+                    + " and metadata.json has no \"boot\" sequence to rebuild it")
+            if power_on is not None:
+                if start.boot[0].write:  # memory cannot be written while a load waits
+                    raise IntegrationError(
+                        f"{self.game.name}: the boot of state {start.name!r} writes memory "
+                        "in its first step, which cannot follow another start's boot; begin "
+                        "it with a step of frames alone (e.g. {\"frames\": 1})")
+                self.load_state(power_on)
+            elif index < len(self.game.starts) - 1:
+                power_on = "power-on"  # the next boots begin here too
+                self.save_state(power_on)
+            self.boot(start.boot)
+            self.save_state(name)
+            self._cache(start, name)
         self._start_ready = True
 
-    def reset(self, frames: int = LOAD_SETTLE_FRAMES, pixels: bool = True) -> EmulatorStep:
-        """Load the start state (made by :meth:`prepare_start` on first use) and run
-        ``frames`` idle frames (the settle frames, plus any no-op start)."""
-        self.send_reset(frames, pixels)
+    def _load_made(self, start: Start, name: str) -> bool:
+        """Import the shipped or cached state of ``start``, if there is a good one."""
+        shipped = start.file
+        if shipped is not None and shipped.is_file() \
+                and start.mame_version in (None, self.mame_version):
+            try:
+                self.bridge.import_state(shipped, name)
+                return True
+            except SaveStateError as exc:
+                if not start.boot:
+                    raise
+                warnings.warn(f"{self.game.name}: {exc}; playing the boot sequence instead "
+                              "(rewrite the file with `gym-mame make-state`)", stacklevel=3)
+        if not start.boot:
+            return False
+        cached = self._cache_path(start)
+        if cached.is_file():
+            try:
+                self.bridge.import_state(cached, name)
+                return True
+            except SaveStateError:
+                cached.unlink(missing_ok=True)  # damaged or stale: made again below
+        return False
+
+    def _cache_path(self, start: Start) -> Path:
+        media = [f"{slot}={_file_digest(value)}" for slot, value in sorted(self.media.items())]
+        return starts.cache_file(self.game, start, self.mame_version, media)
+
+    def _cache(self, start: Start, name: str) -> None:
+        """Keep the state a boot made, for the next env of the same start (best effort:
+        a cache folder that cannot be written only costs the next env a boot)."""
+        target = self._cache_path(start)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part",
+                                             delete=False) as part:
+                part.write(self._state_bytes(name))
+            os.replace(part.name, target)  # atomic: envs booting together may race here
+        except OSError:
+            pass
+
+    def reset(self, frames: int = LOAD_SETTLE_FRAMES, pixels: bool = True,
+              start: int = 0) -> EmulatorStep:
+        """Load start state ``start`` (made by :meth:`prepare_start` on first use) and
+        run ``frames`` idle frames (the settle frames, plus any no-op start)."""
+        self.send_reset(frames, pixels, start)
         return self.receive_step()
 
-    def send_reset(self, frames: int = LOAD_SETTLE_FRAMES, pixels: bool = True) -> None:
+    def send_reset(self, frames: int = LOAD_SETTLE_FRAMES, pixels: bool = True,
+                   start: int = 0) -> None:
         """:meth:`reset` without waiting for its frames (finish with :meth:`receive_step`)."""
         if not self._start_ready:
             self.prepare_start()
-        self.load_state(START_STATE)
+        self.load_state(_start_name(start))
         self.reset_positions()
         self.send_step([self.segment((), frames)], pixels)
 
@@ -572,3 +631,15 @@ class Emulator:
 
 def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+def _start_name(index: int) -> str:
+    return START_STATE if index == 0 else f"{START_STATE}-{index}"
+
+
+def _file_digest(value: str) -> str:
+    """A media option as it bears on a boot: a file by its contents, else itself."""
+    path = Path(value)
+    if not path.is_file():
+        return value
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -80,6 +80,17 @@ class MameEnv(gym.Env[Any, Any]):
         opponents: for players 2, 3, ...: a policy each (a callable from the observation
             the agent sees to that player's action), or None for NOOP. A frozen copy of
             the agent's own policy here makes self-play a one-liner.
+        state: the named start state to play from (``gym_mame.list_states(game)``; as
+            ``retro.make(state=...)``), or a list of names: each episode then starts from
+            one of them drawn from the env's seeded generator (``info["state"]`` says
+            which). Default: the integration's default state.
+        scenario: the rules (reward, done) to play by: the name of a scenario file in the
+            integration's folder (``gym_mame.list_scenarios(game)``; default
+            ``"scenario"``) or a path to one, as ``retro.make(scenario=...)``.
+        **game_options: the game's own settings, e.g. ``difficulty=3`` or
+            ``character="ken"`` (``gym_mame.list_options(game)`` lists them with their
+            values and defaults). A start made with other than the defaults is booted
+            once and then kept in the cache folder (``$GYM_MAME_CACHE``).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": 60}
@@ -104,6 +115,9 @@ class MameEnv(gym.Env[Any, Any]):
         rebuild_start_state: bool = False,
         num_players: int = 1,
         opponents: Sequence[Callable[[Any], Any] | None] | None = None,
+        state: str | Sequence[str] | None = None,
+        scenario: str | os.PathLike[str] | None = None,
+        **game_options: Any,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
@@ -129,9 +143,9 @@ class MameEnv(gym.Env[Any, Any]):
         self.obs_type = obs_type
         self.max_episode_steps = max_episode_steps
         self.noop_max = int(noop_max)
-        self._match = Match(integrations.load(game), num_players, action_type,
+        self._match = Match(integrations.load(game, scenario), num_players, action_type,
                             full_action_space)
-        self.game: Integration = self._match.game_for_play()
+        self.game: Integration = self._match.game_for_play(state, game_options)
         self.num_players = num_players
         opponents = list(opponents or [])
         if len(opponents) > num_players - 1:
@@ -191,6 +205,7 @@ class MameEnv(gym.Env[Any, Any]):
         self._interrupted = False
         self._steps = 0
         self._episode_frame = 0
+        self._start = 0  # which of the starts this episode began at
 
     @property
     def emulator(self) -> Emulator:
@@ -265,6 +280,8 @@ class MameEnv(gym.Env[Any, Any]):
     def _info(self, values: dict[str, float]) -> dict[str, Any]:
         info: dict[str, Any] = dict(values)
         info["episode_frame_number"] = self._episode_frame
+        if len(self.game.starts) > 1:
+            info["state"] = self.game.starts[self._start].name
         return info
 
     # -- Gymnasium API ---------------------------------------------------------
@@ -285,11 +302,13 @@ class MameEnv(gym.Env[Any, Any]):
         self._values_prev = None
         self._steps = 0
         self._interrupted = False
+        count = self._emulator.start_count
+        self._start = int(self.np_random.integers(count)) if count > 1 else 0
         noops = int(self.np_random.integers(0, self.noop_max + 1)) if self.noop_max else 0
         frames = LOAD_SETTLE_FRAMES + noops * self.frameskip
         if frames > MAX_FRAMESKIP:
             raise ValueError(f"noop_max * frameskip is more than {MAX_FRAMESKIP} frames")
-        self._emulator.send_reset(frames, pixels=self._observer.wants_pixels)
+        self._emulator.send_reset(frames, pixels=self._observer.wants_pixels, start=self._start)
         self._episode_frame = frames
 
     def receive_reset(self, out: Any = None) -> tuple[Any, dict[str, Any]]:

@@ -28,6 +28,19 @@ from gym_mame.jsonfile import Node, load_json
 from gym_mame.names import unknown
 from gym_mame.resources import integrations_dir
 from gym_mame.scenario import PlayerRules, Scenario, parse_scenario
+from gym_mame.starts import (
+    DEFAULT_STATE,
+    ENV_ARGUMENTS,
+    BootParser,
+    Option,
+    OptionStep,
+    Start,
+    StateSpec,
+    check_option_steps,
+    fill_boot,
+    parse_options,
+    parse_states,
+)
 
 Bounds = tuple[Number, Number]  # low, high; ±inf where unbounded
 
@@ -211,7 +224,7 @@ class Team:
     count: int
     players: tuple[PlayerSpec, ...]
     rules: tuple[PlayerRules, ...]
-    boot: tuple[BootStep, ...] | None = None
+    boot: tuple[BootStep | OptionStep, ...] | None = None
     pettingzoo: str | None = None  # PettingZoo's Atari env of this game and count, if any
 
 
@@ -248,9 +261,10 @@ class Integration:
     full_actions: tuple[Action, ...] | None
     action_groups: tuple[tuple[Action, ...], ...]
     slots: dict[str, str]  # MAME slot options, e.g. {"joyport1": "pad"}
-    boot: tuple[BootStep, ...]
-    start_state: Path | None
-    start_state_mame: str | None
+    states: dict[str, StateSpec]  # named starts ("start" is metadata.json's "start")
+    default_state: str
+    options: dict[str, Option]  # game settings chosen by boot steps (difficulty, ...)
+    starts: tuple[Start, ...]  # where episodes start: one, or one at random each episode
     opponent: Opponent | None
     crop: tuple[int, int, int, int] | None  # x, y, width, height
     obs_size: tuple[int, int] | None  # height, width
@@ -261,10 +275,20 @@ class Integration:
     variables: dict[str, Variable]
     scenario: Scenario
     teams: dict[int, Team] = field(default_factory=dict)  # player count (2-4) -> how
+    scenario_name: str = "scenario"  # the scenario file (without .json) the rules came from
 
     @property
     def env_id(self) -> str:
         return f"Mame/{self.name}-v0"
+
+    @property
+    def boot(self) -> tuple[BootStep, ...]:
+        """The boot sequence of the (first) start."""
+        return self.starts[0].boot if self.starts else ()
+
+    def scenarios(self) -> list[str]:
+        """The scenario files of the folder (``scenario`` first), for ``scenario=``."""
+        return list_scenarios(self.folder)
 
 
 # ALE's 18 joystick actions in ALE's order; ``"full_actions": "ale"`` in metadata.json.
@@ -296,8 +320,11 @@ def find_folders() -> dict[str, Path]:
     return found
 
 
-def load(name_or_folder: str | os.PathLike[str]) -> Integration:
-    """Load and validate an integration by game name or folder path."""
+def load(name_or_folder: str | os.PathLike[str],
+         scenario: str | os.PathLike[str] | None = None) -> Integration:
+    """Load and validate an integration by game name or folder path, with the rules of
+    ``scenario``: the name of a scenario file in its folder (default ``"scenario"``,
+    i.e. ``scenario.json``; :func:`list_scenarios` lists them) or a path to one."""
     folder = Path(name_or_folder)
     if not (folder / "metadata.json").is_file():
         folders = find_folders()
@@ -307,17 +334,62 @@ def load(name_or_folder: str | os.PathLike[str]) -> Integration:
                           "with metadata.json, data.json and scenario.json in "
                           "$GYM_MAME_INTEGRATIONS")
         folder = folders[str(name_or_folder)]
-    return _parse(folder)
+    return _parse(folder, _scenario_file(folder, scenario))
+
+
+# Files of a folder that are not scenarios.
+NOT_SCENARIOS = ("metadata.json", "data.json")
+
+
+def list_scenarios(game: str | os.PathLike[str]) -> list[str]:
+    """The scenario names of a game (or folder) for ``scenario=``, ``scenario`` first:
+    the JSON files of its folder besides metadata.json and data.json (as
+    ``retro.data.list_scenarios``)."""
+    folder = Path(game)
+    if not (folder / "metadata.json").is_file():
+        folder = load(game).folder
+    names = sorted(p.stem for p in folder.glob("*.json") if p.name not in NOT_SCENARIOS)
+    return sorted(names, key=lambda n: n != "scenario")
+
+
+def list_states(game: str | os.PathLike[str]) -> list[str]:
+    """The named start states of a game for ``state=``, the default first (as
+    ``retro.data.list_states``)."""
+    loaded = load(game)
+    return sorted(loaded.states, key=lambda n: n != loaded.default_state)
+
+
+def list_options(game: str | os.PathLike[str]) -> dict[str, Option]:
+    """The game options (``difficulty=...``) of a game: each with its values and default."""
+    return dict(load(game).options)
+
+
+def _scenario_file(folder: Path, scenario: str | os.PathLike[str] | None) -> Path:
+    if scenario is None:
+        return folder / "scenario.json"
+    text = os.fspath(scenario)
+    if FILE_NAME.match(text) and not text.endswith(".json"):
+        path = folder / f"{text}.json"
+        if path.is_file() and path.name not in NOT_SCENARIOS:
+            return path
+        raise unknown("scenario", text, list_scenarios(folder),
+                      f"{folder.name}'s scenarios are the JSON files of its folder besides "
+                      "metadata.json and data.json; or give a path to a scenario file")
+    path = Path(text)
+    if not path.is_file():
+        raise IntegrationError(f"scenario file {path} does not exist; give a scenario's "
+                               f"name ({', '.join(list_scenarios(folder))}) or a path to one")
+    return path
 
 
 # -- parsing -------------------------------------------------------------------
-def _parse(folder: Path) -> Integration:
+def _parse(folder: Path, scenario_path: Path) -> Integration:
     meta = Node(load_json(folder / "metadata.json"), folder / "metadata.json")
     meta.only_keys(
         "machine", "title", "verified", "notes", "rom_set", "cartridge", "players", "screen",
         "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
         "opponent", "crop", "obs_size", "render_fps", "full_actions", "slots",
-        "display_aspect", "defaults", "multiplayer",
+        "display_aspect", "defaults", "multiplayer", "states", "default_state", "options",
     )
     machine_node = meta.child("machine")
     machine = machine_node.text()
@@ -333,7 +405,7 @@ def _parse(folder: Path) -> Integration:
     data.only_keys("info")
     variables = {name: _variable(name, spec, default_device, default_space)
                  for name, spec in data.child("info").items()}
-    scenario_node = Node(load_json(folder / "scenario.json"), folder / "scenario.json")
+    scenario_node = Node(load_json(scenario_path), scenario_path)
     ranges = {name: Interval(*var.bounds) for name, var in variables.items()}
     scenario = parse_scenario(scenario_node, set(variables), ranges)
 
@@ -389,23 +461,12 @@ def _parse(folder: Path) -> Integration:
         if missing:
             raise buttons_node.error(f"lacks buttons used by actions: {', '.join(missing)}")
 
-    start = meta.child("start", {})
-    start.only_keys("state", "mame_version", "boot")
-    boot = tuple(step for s in start.child("boot", []).elements()
-                 for step in _boot_steps(s, inputs, nudges))
-    if len(boot) > MAX_BOOT_STEPS:
-        raise start.error(f"has {len(boot)} boot steps (with repeats); at most "
-                          f"{MAX_BOOT_STEPS}", "boot")
-    state_node = start.child("state", None)
-    start_state = None
-    if state_node.value is not None:
-        if not FILE_NAME.match(state_node.text()):
-            raise state_node.error("must be a file name in the integration folder, "
-                                   "e.g. \"start.sta\"")
-        start_state = folder / state_node.text()
-    if start_state is None and not boot:
-        raise start.error("needs a \"state\" file or a \"boot\" sequence to start from")
-    mame_version = start.child("mame_version", None).value
+    def boot_steps(node: Node) -> tuple[BootStep | OptionStep, ...]:  # a BootParser
+        return _boot_steps(node, inputs, nudges)
+
+    options = parse_options(meta.child("options", {}), boot_steps, ENV_ARGUMENTS)
+    states, default_state = parse_states(meta.child("start", None), meta.child("states", {}),
+                                         meta.child("default_state", None), folder, boot_steps)
 
     ram = tuple(_ram_region(r, default_device, default_space)
                 for r in meta.child("ram", []).elements())
@@ -423,7 +484,20 @@ def _parse(folder: Path) -> Integration:
                              "\"joyport1\": \"pad\"", "slots")
     rom_set = meta.child("rom_set", None)
     players = meta.child("players", 1).integer()
-    teams = _teams(meta.child("multiplayer", {}), scenario, players, inputs, nudges, action)
+    teams = _teams(meta.child("multiplayer", {}), scenario, players, inputs, nudges, boot_steps,
+                   action, strict=scenario_path == folder / "scenario.json")
+    check_option_steps({**{f"state {n}": s.boot for n, s in states.items()},
+                        **{f"multiplayer {c}": t.boot for c, t in teams.items() if t.boot}},
+                       options, meta)
+    defaults = {name: option.default for name, option in options.items()}
+    for spec in states.values():
+        boot = fill_boot(spec.boot, options, defaults) if options else spec.boot
+        if len(boot) > MAX_BOOT_STEPS:
+            raise meta.error(f"{spec.name}: has {len(boot)} boot steps (with repeats and "
+                             f"\"from\"); at most {MAX_BOOT_STEPS}", "start")
+    default = states[default_state]
+    first = Start(default.name, fill_boot(default.boot, options, defaults), default.file,
+                  default.mame_version)
     return Integration(
         name=folder.name,
         folder=folder,
@@ -444,9 +518,10 @@ def _parse(folder: Path) -> Integration:
         full_actions=full_actions,
         action_groups=groups,
         slots=slots,
-        boot=boot,
-        start_state=start_state,
-        start_state_mame=str(mame_version) if mame_version is not None else None,
+        states=states,
+        default_state=default_state,
+        options=options,
+        starts=(first,),
         opponent=opponent,
         crop=crop,  # type: ignore[arg-type]
         obs_size=obs_size,  # type: ignore[arg-type]
@@ -456,6 +531,7 @@ def _parse(folder: Path) -> Integration:
         variables=variables,
         scenario=scenario,
         teams=teams,
+        scenario_name=scenario_path.stem,
     )
 
 
@@ -549,9 +625,12 @@ def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:
 
 
 def _teams(node: Node, scenario: Scenario, most: int, inputs: dict[str, Input],
-           nudges: dict[str, Nudge], action: Callable[[Node], Action]) -> dict[int, Team]:
+           nudges: dict[str, Nudge], boot_steps: BootParser,
+           action: Callable[[Node], Action], strict: bool = True) -> dict[int, Team]:
     """metadata.json ``multiplayer``: per player count, each player's inputs (and its
-    start), matched with scenario.json's ``players`` rules for the same count."""
+    start), matched with the scenario's ``players`` rules for the same count. Another
+    scenario than scenario.json may leave some counts out (``strict`` False): those
+    are then not offered."""
     teams = {}
     for count_text, spec in node.items():
         if count_text not in ("2", "3", "4") or int(count_text) > most:
@@ -579,8 +658,10 @@ def _teams(node: Node, scenario: Scenario, most: int, inputs: dict[str, Input],
             players.append(PlayerSpec(buttons, actions))
         boot_node = spec.child("boot", None)
         boot = None if boot_node.value is None else tuple(
-            step for s in boot_node.elements() for step in _boot_steps(s, inputs, nudges))
+            step for s in boot_node.elements() for step in boot_steps(s))
         rules = scenario.players.get(count)
+        if rules is None and not strict:
+            continue
         if rules is None:
             raise spec.error(f"scenario.json has no \"players\": {{\"{count}\": [...]}} "
                              "rules for this many players")
@@ -595,10 +676,15 @@ def _teams(node: Node, scenario: Scenario, most: int, inputs: dict[str, Input],
 
 
 def _boot_steps(node: Node, inputs: dict[str, Input],
-                nudges: dict[str, Nudge]) -> tuple[BootStep, ...]:
-    """A boot step, or ``{"repeat": n, "steps": [...]}``: those steps ``n`` times over
-    (e.g. pressing Select 129 times to reach a game mode)."""
-    if "repeat" not in node.expect(dict, "an object"):
+                nudges: dict[str, Nudge]) -> tuple[BootStep | OptionStep, ...]:
+    """A boot step, ``{"repeat": n, "steps": [...]}`` (those steps ``n`` times over,
+    e.g. pressing Select 129 times to reach a game mode), or ``{"option": name}``
+    (where the chosen value of a game option is played)."""
+    members = node.expect(dict, "an object")
+    if "option" in members:
+        node.only_keys("option")
+        return (OptionStep(node.child("option").text()),)
+    if "repeat" not in members:
         return (_boot_step(node, inputs, nudges),)
     node.only_keys("repeat", "steps")
     repeat = node.child("repeat").integer()
@@ -749,7 +835,8 @@ def bare(machine: str) -> Integration:
         notes="", rom_set=None, cartridge=None, players=1, screen="", ram=(),
         memory=(":maincpu", "program"), inputs={}, nudges={}, buttons=(),
         actions=(Action("NOOP", ()),), full_actions=None, action_groups=(), slots={},
-        boot=(), start_state=None, start_state_mame=None, opponent=None, crop=None,
+        states={}, default_state=DEFAULT_STATE, options={},
+        starts=(Start(DEFAULT_STATE, (), None, None),), opponent=None, crop=None,
         obs_size=None, render_fps=None, display_aspect=None, defaults={}, variables={},
         scenario=Scenario())
 

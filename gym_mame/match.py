@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from gym_mame import starts
 from gym_mame.actions import ActionMapper
 from gym_mame.emulator import Emulator, Segment
 from gym_mame.errors import IntegrationError
@@ -53,14 +54,14 @@ class Match:
             self.maps: list[Mapping[str, str]] = [{}]
             own: list[Any] = [None]
             self.lives: list[str | None] = ["lives" if "lives" in _names(game) else None]
-            self.boot = game.boot
+            self.team_boot = None
         elif num_players in game.teams:
             team = game.teams[num_players]
             self.rules = [r.scenario for r in team.rules]
             self.maps = [p.buttons for p in team.players]
             own = [p.actions for p in team.players]
             self.lives = [r.lives for r in team.rules]
-            self.boot = team.boot if team.boot is not None else game.boot
+            self.team_boot = team.boot  # its own game mode, or None: the game's starts
         else:
             counts = ", ".join(str(n) for n in (1, *sorted(game.teams)))
             raise IntegrationError(f"{game.name} is played by {counts} player(s), not "
@@ -126,12 +127,20 @@ class Match:
     def player_lives(self, values: Mapping[str, float]) -> list[int | None]:
         return [int(values[name]) if name is not None else None for name in self.lives]
 
-    def game_for_play(self) -> Integration:
-        """The integration as this many players start it: a team's own boot (its game
-        mode) replaces the game's start."""
-        if self.boot is self.game.boot:
-            return self.game
-        return replace(self.game, boot=self.boot, start_state=None)
+    def game_for_play(self, state: str | Sequence[str] | None = None,
+                      options: Mapping[str, Any] | None = None) -> Integration:
+        """The integration as these players start it: from ``state`` (one named start
+        state, several to pick from at random, or None: the default) with game
+        ``options``; for a count with its own boot (its game mode), from that boot."""
+        options = options or {}
+        if self.team_boot is None:
+            return replace(self.game, starts=starts.choose(self.game, state, options))
+        if state is not None:
+            raise ValueError(f"{self.game.name} for {self.num_players} players starts from "
+                             "its own boot (the game mode for that many); state= names "
+                             "one-player starts")
+        return replace(self.game, starts=(starts.mode_start(
+            self.game, self.num_players, self.team_boot, options),))
 
 
 def _names(game: Integration) -> set[str]:

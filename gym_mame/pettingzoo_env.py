@@ -50,7 +50,8 @@ class MameParallelEnv(ParallelEnv):
         max_cycles: truncate every agent after this many steps.
         noop_max: seeded no-op steps (all players NOOP) at each reset.
         full_action_space, action_type, obs_size, render_mode, rom_path, mame_path,
-        transport, timeout: as for :class:`gym_mame.MameEnv`.
+        transport, timeout, scenario, **game_options: as for :class:`gym_mame.MameEnv`
+        (several players start from their game mode's boot, so there is no ``state=``).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "name": "mame",
@@ -63,7 +64,8 @@ class MameParallelEnv(ParallelEnv):
                  render_mode: str | None = None,
                  rom_path: str | os.PathLike[str] | Sequence[str] | None = None,
                  mame_path: str | os.PathLike[str] | None = None, transport: str = "ipc",
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, scenario: str | os.PathLike[str] | None = None,
+                 **game_options: Any) -> None:
         obs_type = _PETTINGZOO_OBS.get(obs_type, obs_type)
         if obs_type not in OBS_TYPES[:3]:
             raise ValueError(f"obs_type must be 'rgb', 'grayscale' or 'ram', not {obs_type!r}")
@@ -75,8 +77,9 @@ class MameParallelEnv(ParallelEnv):
             raise ValueError(f"max_cycles must be a positive integer, not {max_cycles!r}")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', not {render_mode!r}")
-        self.match = Match(integrations.load(game), num_players, action_type, full_action_space)
-        self.game = self.match.game_for_play()
+        self.match = Match(integrations.load(game, scenario), num_players, action_type,
+                           full_action_space)
+        self.game = self.match.game_for_play(None, game_options)
         self.frameskip, self.max_cycles, self.noop_max = frameskip, max_cycles, noop_max
         self.repeat_action_probability = repeat_action_probability
         self.render_mode = render_mode

@@ -29,6 +29,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                 "which installs it (apt-get install mame)")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_state_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Start states booted during the run are cached in a folder of the run's own,
+    so a user's cache neither changes the tests nor collects their states."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GYM_MAME_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture
 def integration_copy(tmp_path: Path):
     """Copy a bundled integration folder into tmp_path so a test can break it."""

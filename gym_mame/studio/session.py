@@ -220,9 +220,9 @@ class Session:
     def _start_integration(self) -> None:
         """Begin where the integration's episodes begin: its start state, or its boot."""
         assert self.game is not None
-        shipped = self.game.start_state
-        if shipped is not None and shipped.is_file() \
-                and self.game.start_state_mame in (None, self.mame_version):
+        start = self.game.starts[0]
+        if start.file is not None and start.file.is_file() \
+                and start.mame_version in (None, self.mame_version):
             self.emulator.prepare_start()
             self.emulator.load_state(START_STATE)
             self.history = [_boot_entry(s.frames, s.press, s.set, s.write)
