@@ -4,6 +4,8 @@ Examples:
   gym-mame                      a random agent plays Mame/pong-v0 for one episode
   gym-mame run --env a2600-breakout --episodes 3 --record breakout.mp4
   gym-mame list                 every integration and whether it can run here
+  gym-mame list sfiii3n         one game's players, start states, scenarios and options
+  gym-mame import-roms ~/roms   copy the ROMs of known games found in a folder (by checksum)
   gym-mame bench                env speed as a share of raw MAME speed, in the same run
   gym-mame make-state pong      rebuild an integration's start state
   gym-mame agreement breakout   Atari 2600 games against the Arcade Learning Environment
@@ -157,6 +159,23 @@ def cmd_list_game(name: str) -> int:
             about = f": {option.description}" if option.description else ""
             print(f"  {option.name}={option.default} (one of {', '.join(option.values)})"
                   f"{about}")
+    return 0
+
+
+def cmd_import_roms(args: argparse.Namespace) -> int:
+    """Copy the cartridges and ROM sets of known games found in a folder into the ROM path."""
+    from gym_mame.rom_import import default_target, import_roms
+
+    target = args.to or default_target()
+    report = import_roms(args.folder, target, link=args.link)
+    for line in report.lines():
+        print(line)
+    if not report.imported:
+        print(f"no cartridge or ROM set of a known game was found in {args.folder}",
+              file=sys.stderr)
+        return 1
+    if args.to is not None:
+        print(f"to use them: GYM_MAME_ROMPATH={target} (or rom_path='{target}')")
     return 0
 
 
@@ -561,9 +580,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     lst = _add(sub, "list", "list the integrations and whether each can run here; with a "
                "game, its players, start states, scenarios and options")
-    lst.add_argument("game", nargs="?", help="show this game's states, scenarios and options")
+    lst.add_argument("game", nargs="?", help="show this game's states, scenarios and options (default: list every "
+                     "game)")
     lst.add_argument("--rom-path", help=ROM_PATH_HELP)
     lst.set_defaults(func=cmd_list)
+
+    imp = _add(sub, "import-roms", "find the cartridges and ROM sets of known games in a "
+               "folder (by checksum, and MAME's own verification for arcade sets) and copy "
+               "them into the ROM path")
+    imp.add_argument("folder", help="folder to search (sub-folders and zip archives too)")
+    imp.add_argument("--to", help="ROM folder to import into (default: the first of "
+                     "$GYM_MAME_ROMPATH, else ~/.mame/roms)")
+    imp.add_argument("--link", action="store_true", help="symlink instead of copying "
+                     "(files inside archives are always copied)")
+    imp.set_defaults(func=cmd_import_roms)
 
     bench = _add(sub, "bench", "measure env speed as a share of raw MAME speed (-str), "
                  "in the same run")
@@ -587,7 +617,7 @@ def build_parser() -> argparse.ArgumentParser:
     state = _add(sub, "make-state", "rebuild an integration's start state file from its "
                  "boot sequence")
     state.add_argument("game", help="game name or integration folder")
-    state.add_argument("--state", help="which named state (default: the default state)")
+    state.add_argument("--state", help="which named state (default: the integration's default state)")
     state.add_argument("--rom-path", help=ROM_PATH_HELP)
     state.set_defaults(func=cmd_make_state)
 

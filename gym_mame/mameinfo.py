@@ -35,6 +35,7 @@ class MachineInfo:
     year: str
     manufacturer: str
     clone_of: str
+    rom_of: str  # the set whose ROMs it shares: its parent, or a BIOS set ("" if none)
     runnable: bool  # False for devices (cartridge types, boards)
     slots: dict[str, tuple[str, ...]]  # slot name -> its options, e.g. joyport1 -> (joy, pad)
     media: dict[str, str]  # media option (brief and full name) -> the brief name
@@ -81,6 +82,7 @@ def machine_info(mame: str, name: str) -> MachineInfo | None:
     return MachineInfo(
         name=name, description=node.findtext("description", ""), year=node.findtext("year", ""),
         manufacturer=node.findtext("manufacturer", ""), clone_of=node.get("cloneof", ""),
+        rom_of=node.get("romof", ""),
         runnable=node.get("runnable", "yes") == "yes" and node.get("isdevice", "no") == "no",
         slots=slots, media=media, required_media=tuple(required))
 
