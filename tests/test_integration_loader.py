@@ -99,7 +99,7 @@ def test_unknown_game_names_the_closest_known_ones() -> None:
 def test_closest_names() -> None:
     games = list(integration.find_folders())
     assert closest("pacman", games) == ["a2600-ms_pacman"]
-    assert closest("Pong", games) == ["pong", "a2600-pong"]
+    assert closest("Pong", games) == ["pong", "pongd", "a2600-pong"]
     assert closest("spaceinvaders", games) == ["a2600-space_invaders"]
     assert closest("zzzz", games) == []
 
