@@ -580,8 +580,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lst = _add(sub, "list", "list the integrations and whether each can run here; with a "
                "game, its players, start states, scenarios and options")
-    lst.add_argument("game", nargs="?", help="show this game's states, scenarios and options (default: list every "
-                     "game)")
+    lst.add_argument("game", nargs="?", help="show this game's states, scenarios and "
+                     "options (default: list every game)")
     lst.add_argument("--rom-path", help=ROM_PATH_HELP)
     lst.set_defaults(func=cmd_list)
 
@@ -617,7 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
     state = _add(sub, "make-state", "rebuild an integration's start state file from its "
                  "boot sequence")
     state.add_argument("game", help="game name or integration folder")
-    state.add_argument("--state", help="which named state (default: the integration's default state)")
+    state.add_argument("--state", help="which named state (default: the integration's "
+                       "default state)")
     state.add_argument("--rom-path", help=ROM_PATH_HELP)
     state.set_defaults(func=cmd_make_state)
 

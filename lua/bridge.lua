@@ -304,8 +304,10 @@ end
 -- point by that time. MAME can schedule one save or load at a time, so a LOAD
 -- (or a FLUSH) while a save waits first lets one frame run to write it.
 local saved_times = {}     -- state name -> emulated time of the frame after it
+local saved_points = {}    -- state name -> emulated time of the saved point itself
 local pending_saves = {}   -- names saved at the current point, the first scheduled
 local pending_load = nil   -- a state scheduled to load before the next frame
+local pending_point = nil  -- emulated time at which the waiting saves were scheduled
 local last_frame_number = nil
 
 local function schedule_load(name)
@@ -313,7 +315,7 @@ local function schedule_load(name)
   set_values = {}           -- a loaded state may carry other input values
   last_frame_number = nil   -- the frame after a load may repeat a frame number
   pending_load = name
-  load_check = { name = name, time = saved_times[name] }
+  load_check = { name = name, time = saved_times[name], point = saved_points[name] }
 end
 
 local function copy_file(from, to)
@@ -339,6 +341,7 @@ local function complete_saves()
   for i, name in ipairs(names) do
     if i > 1 then copy_file(first, machine.state_path(name)) end
     saved_times[name] = time
+    saved_points[name] = pending_point
   end
   return names[1]
 end
@@ -366,11 +369,13 @@ handlers[OP_SAVE_STATE] = function(body, pos)
     -- The next STEP starts from the state being loaded: that is the one to keep.
     copy_file(machine.state_path(pending_load), path)
     saved_times[name] = saved_times[pending_load]
+    saved_points[name] = saved_points[pending_load]
   elseif #pending_saves > 0 then
     pending_saves[#pending_saves + 1] = name  -- the same point: copied when written
   else
     os.remove(path)  -- so that the file found later is this save's
     saved_times[name] = nil
+    pending_point = manager.machine.time:as_double()
     manager.machine:save(name)
     pending_saves = { name }
   end
@@ -510,6 +515,11 @@ local function on_frame()
   local screen = config.screen or machine.screen("")
   local number = screen:frame_number()
   if number == last_frame_number then return end
+  if pending_load and load_check and load_check.point == manager.machine.time:as_double() then
+    -- A driver that calls the frame hook twice a frame (pongd) may make the second
+    -- call right after loading a state saved between the two: not a new frame yet.
+    return
+  end
   last_frame_number = number
   frame_count = frame_count + 1
   if not job then return end
