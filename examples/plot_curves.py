@@ -3,7 +3,8 @@ mean over seeds as a line and the lowest to highest seed as a band, one colour p
 
     python examples/plot_curves.py runs/ --game boxing --out docs/learning/boxing.png
 
-Reads ``<runs>/<game>_<backend>_seed<N>/episodes.csv`` (columns frames, return, ...).
+Reads ``<runs>/<game>_<backend>_seed<N>/episodes.csv`` (columns frames, return, ...), or
+copies of them named ``<runs>/<game>_<backend>_seed<N>.csv`` (as committed in docs/learning).
 Each seed's episodes are averaged in windows of ``--window`` frames first, so that seeds
 with different episode counts are compared at the same frames. Also prints, per backend,
 the mean return of the last window and its spread over seeds.
@@ -29,9 +30,9 @@ LABELS = {"mame": "gym_mame (MAME)", "ale": "ALE"}
 def read_runs(runs: Path, game: str) -> dict[str, dict[int, np.ndarray]]:
     """backend -> seed -> array of (frames, return) rows."""
     found: dict[str, dict[int, np.ndarray]] = {}
-    for folder in sorted(runs.glob(f"{game}_*_seed*")):
-        match = re.fullmatch(rf"{re.escape(game)}_(\w+)_seed(\d+)", folder.name)
-        table = folder / "episodes.csv"
+    for path in sorted(runs.glob(f"{game}_*_seed*")):
+        match = re.fullmatch(rf"{re.escape(game)}_(\w+?)_seed(\d+)(\.csv)?", path.name)
+        table = path if path.suffix == ".csv" else path / "episodes.csv"
         if not match or not table.is_file():
             continue
         with table.open() as f:

