@@ -88,9 +88,10 @@ class Row:
 
 def ale_games() -> list[str]:
     """gym_mame integrations that are one of ALE's games on an ale-py cartridge, by ALE
-    game name. Multi-player modes of a cartridge under a name of their own (PettingZoo's
-    foozpong on pong.bin) have no ALE game to compare with, nor have cartridges that ale-py
-    ships only for Multi-Agent ALE (warlords.bin): ALE aborts the process on those."""
+    game name: ALE's registry decides. Multi-player modes of a cartridge under a name of
+    their own (PettingZoo's foozpong on pong.bin) have no ALE game to compare with, nor have
+    cartridges that ale-py ships only for Multi-Agent ALE (warlords.bin): ALE aborts the
+    process on those."""
     import ale_py
     import gymnasium as gym
 
@@ -101,11 +102,10 @@ def ale_games() -> list[str]:
     games = []
     for name in find_folders():
         if name.startswith("a2600-"):
-            game, ale_name = load(name), name.removeprefix("a2600-")
-            cart = game.cartridge
+            ale_name = name.removeprefix("a2600-")
+            cart = load(name).cartridge
             registered = "".join(w.capitalize() for w in ale_name.split("_")) in ale_ids
-            if (cart is not None and cart.package == "ale_py"
-                    and cart.file == f"{ale_name}.bin" and registered):
+            if registered and cart is not None and cart.package == "ale_py":
                 games.append(ale_name)
     return games
 
