@@ -448,6 +448,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"gym-mame validate: the integration does not load: {exc}", file=sys.stderr)
         return 1
     print(f"{game.env_id}: {game.title} (machine {game.machine}, folder {game.folder})")
+    if game.checks:  # printed first: they help most when the play below fails
+        print("To confirm by looking at the game (metadata.json \"checks\"):")
+        print("\n".join(f"  - {what}: {how}" for what, how in game.checks))
     bar = tqdm(total=args.steps or VALIDATE_CAP, unit="step", leave=False,
                disable=args.quiet)
     try:

@@ -443,7 +443,30 @@ class Emulator:
                 self.write_memory(*memory, address, bytes([byte]))
             for name, value in step.set:
                 self.set_analog(name, value)
-            self.run([self.segment(step.press, step.frames)], pixels=False)
+            if step.until is None:
+                self.run([self.segment(step.press, step.frames)], pixels=False)
+            else:
+                self._boot_until(step)
+
+    def _boot_until(self, step: BootStep) -> None:
+        """Run ``step`` a frame at a time until its ``until`` holds (at most its frames)."""
+        assert step.until is not None
+        previous = self.run([self.segment(step.press, 1)], pixels=False).values
+        for _ in range(step.frames - 1):
+            if step.until.evaluate(previous, previous):
+                return
+            values = self.run([self.segment(step.press, 1)], pixels=False).values
+            if step.until.evaluate(values, previous):
+                return
+            previous = values
+        raise IntegrationError(
+            f"{self.game.name}: the boot waited {step.frames} frames for "
+            f"\"until\": {step.until.text!r} and it never held (last values: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(previous.items())
+                        if k in step.until.names)
+            + "); the game did not reach that screen: check the boot's earlier steps "
+            "(their timing and buttons) and the variables' addresses, e.g. with "
+            "`gym-mame validate`")
 
     @property
     def start_count(self) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 from gym_mame import intervals
 from gym_mame.datatypes import DataType
 from gym_mame.errors import IntegrationError
+from gym_mame.expressions import Expression, compile_expression
 from gym_mame.intervals import UNBOUNDED, Interval, Number
 from gym_mame.jsonfile import Node, load_json
 from gym_mame.names import unknown
@@ -182,12 +183,17 @@ class Action:
 class BootStep:
     """Write ``write`` bytes (address, value) to the integration's memory, put analog
     inputs at their ``set`` positions, then run ``frames`` frames holding the ``press``
-    buttons (a nudge among them turns its analog input each frame)."""
+    buttons (a nudge among them turns its analog input each frame).
+
+    With ``until`` (an expression over data.json variables), the frames run one at a
+    time and the step ends at the first frame where it holds; ``frames`` is then the
+    most it may take (a boot that never sees it fails, naming the step)."""
 
     frames: int
     press: tuple[str, ...] = ()
     set: tuple[tuple[str, float], ...] = ()
     write: tuple[tuple[int, int], ...] = ()
+    until: Expression | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +282,9 @@ class Integration:
     scenario: Scenario
     teams: dict[int, Team] = field(default_factory=dict)  # player count (2-4) -> how
     scenario_name: str = "scenario"  # the scenario file (without .json) the rules came from
+    # what a user with the game should look at to confirm the integration (metadata.json
+    # "checks"): (what, how) pairs, shown by `gym-mame validate`
+    checks: tuple[tuple[str, str], ...] = ()
 
     @property
     def env_id(self) -> str:
@@ -390,6 +399,7 @@ def _parse(folder: Path, scenario_path: Path) -> Integration:
         "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
         "opponent", "crop", "obs_size", "render_fps", "full_actions", "slots",
         "display_aspect", "defaults", "multiplayer", "states", "default_state", "options",
+        "checks",
     )
     machine_node = meta.child("machine")
     machine = machine_node.text()
@@ -462,7 +472,7 @@ def _parse(folder: Path, scenario_path: Path) -> Integration:
             raise buttons_node.error(f"lacks buttons used by actions: {', '.join(missing)}")
 
     def boot_steps(node: Node) -> tuple[BootStep | OptionStep, ...]:  # a BootParser
-        return _boot_steps(node, inputs, nudges)
+        return _boot_steps(node, inputs, nudges, variables)
 
     options = parse_options(meta.child("options", {}), boot_steps, ENV_ARGUMENTS)
     states, default_state = parse_states(meta.child("start", None), meta.child("states", {}),
@@ -532,7 +542,20 @@ def _parse(folder: Path, scenario_path: Path) -> Integration:
         scenario=scenario,
         teams=teams,
         scenario_name=scenario_path.stem,
+        checks=_checks(meta.child("checks", [])),
     )
+
+
+def _checks(node: Node) -> tuple[tuple[str, str], ...]:
+    """metadata.json ``checks``: ``[{"what": fact, "how": what to look at}, ...]``."""
+    out = []
+    for entry in node.elements():
+        entry.only_keys("what", "how")
+        what, how = entry.child("what").text(), entry.child("how").text()
+        if not what.strip() or not how.strip():
+            raise entry.error("\"what\" and \"how\" must say something")
+        out.append((what, how))
+    return tuple(out)
 
 
 def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
@@ -675,8 +698,8 @@ def _teams(node: Node, scenario: Scenario, most: int, inputs: dict[str, Input],
     return teams
 
 
-def _boot_steps(node: Node, inputs: dict[str, Input],
-                nudges: dict[str, Nudge]) -> tuple[BootStep | OptionStep, ...]:
+def _boot_steps(node: Node, inputs: dict[str, Input], nudges: dict[str, Nudge],
+                variables: dict[str, Variable]) -> tuple[BootStep | OptionStep, ...]:
     """A boot step, ``{"repeat": n, "steps": [...]}`` (those steps ``n`` times over,
     e.g. pressing Select 129 times to reach a game mode), or ``{"option": name}``
     (where the chosen value of a game option is played)."""
@@ -685,20 +708,21 @@ def _boot_steps(node: Node, inputs: dict[str, Input],
         node.only_keys("option")
         return (OptionStep(node.child("option").text()),)
     if "repeat" not in members:
-        return (_boot_step(node, inputs, nudges),)
+        return (_boot_step(node, inputs, nudges, variables),)
     node.only_keys("repeat", "steps")
     repeat = node.child("repeat").integer()
     if not 1 <= repeat <= 100_000:
         raise node.error("must be from 1 to 100000", "repeat")
     steps = tuple(step for s in node.child("steps").elements()
-                  for step in _boot_steps(s, inputs, nudges))
+                  for step in _boot_steps(s, inputs, nudges, variables))
     if not steps:
         raise node.error("needs at least one step", "steps")
     return steps * repeat
 
 
-def _boot_step(node: Node, inputs: dict[str, Input], nudges: dict[str, Nudge]) -> BootStep:
-    node.only_keys("frames", "press", "set", "write")
+def _boot_step(node: Node, inputs: dict[str, Input], nudges: dict[str, Nudge],
+               variables: dict[str, Variable]) -> BootStep:
+    node.only_keys("frames", "press", "set", "write", "until")
     frames = node.child("frames").integer()
     if not 1 <= frames < FRAMES_LIMIT:
         raise node.error(f"must be from 1 to {FRAMES_LIMIT - 1}", "frames")
@@ -724,7 +748,27 @@ def _boot_step(node: Node, inputs: dict[str, Input], nudges: dict[str, Nudge]) -
         if not 0 <= addr < ADDRESS_LIMIT or not 0 <= byte <= 255:
             raise value.error("must be a byte (0-255) at an address from 0 to 2**64 - 1")
         writes.append((addr, byte))
-    return BootStep(frames, press, values, tuple(writes))
+    until = _until(node.child("until", None), variables)
+    return BootStep(frames, press, values, tuple(writes), until)
+
+
+def _until(node: Node, variables: dict[str, Variable]) -> Expression | None:
+    """A boot step's ``until``: an expression over data.json variables (a screen waited
+    for by what the game shows, not a guessed number of frames). ``prev()`` is the
+    value one frame earlier."""
+    if node.value is None:
+        return None
+    text = node.text()
+    names = set(variables)
+    try:
+        expression = compile_expression(text, names)
+    except ValueError as exc:
+        raise node.error(f"{exc} (an \"until\" reads data.json variables: "
+                         f"{', '.join(sorted(names)) or 'none'})") from None
+    ranges = {name: Interval(*var.bounds) for name, var in variables.items()}
+    return node.convert(lambda _: expression.checked(ranges, ranges, f"{node.file}: "
+                                                     f"{node.where}"))
+
 
 
 def _ram_region(node: Node, device: str, space: str) -> tuple[str, str, int, int]:

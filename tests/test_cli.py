@@ -98,3 +98,11 @@ def test_mistyped_names_in_other_commands_are_one_line_too() -> None:
         line = out.stderr.strip()
         assert "\n" not in line and "Traceback" not in line, line
         assert "unknown" in line and near in line.split("closest:")[1], line
+
+
+def test_validate_lists_the_checks_even_without_the_rom(tmp_path) -> None:
+    out = gym_mame("validate", "sfiii3n", "--rom-path", str(tmp_path), "--quiet")
+    assert out.returncode == 2 and "RomNotFoundError" in out.stderr
+    assert "To confirm by looking at the game" in out.stdout
+    assert "  - health (healthP1, healthP2): both read 160" in out.stdout
+    assert "  - two players: " in out.stdout
