@@ -269,7 +269,8 @@ class Emulator:
         self._active_index = {inp.name: i for i, inp in enumerate(self._active)}
         self._extra_state = list(extra_state)
         reads = self._plan_reads()
-        specs = [InputSpec(i.port, i.field, i.analog, i.low, i.high) for i in self._active]
+        specs = [InputSpec(i.port, i.field, i.analog, i.low, i.high, i.wrap)
+                 for i in self._active]
         self.bridge.configure(self.game.screen, specs, reads)
         for inp in self._active:
             if inp.analog:
@@ -361,21 +362,34 @@ class Emulator:
         self.positions = {i.name: float(i.initial) for i in self.inputs.values() if i.analog}
 
     def set_analog(self, name: str, value: float) -> None:
-        """Move analog input ``name`` to ``value`` (clamped to its range) for the next step."""
+        """Move analog input ``name`` to ``value`` (clamped to its range; a dial's
+        turned round it) for the next step."""
         spec = self.inputs.get(name)
         if spec is None or not spec.analog:
             raise ValueError(f"{name!r} is not an analog input")
-        self.positions[name] = float(min(max(value, spec.low), spec.high))
+        if spec.wrap:
+            self.positions[name] = float(spec.low + (value - spec.low) % (spec.high - spec.low + 1))
+        else:
+            self.positions[name] = float(min(max(value, spec.low), spec.high))
 
-    def segment(self, held: Iterable[str] = (), frames: int = 1, first: bool = True) -> Segment:
+    def segment(self, held: Iterable[str | tuple[str, float]] = (), frames: int = 1,
+                first: bool = True) -> Segment:
         """``frames`` frames holding the ``held`` buttons: a digital input is 1 while
         held; each held nudge turns its analog input by its speed every frame (MAME
         gets the position rounded, half to even). ``first``: the step's first segment
         starts analog inputs from :attr:`positions`; later ones go on from where the
-        previous segment left them."""
+        previous segment left them. An item of ``held`` may also be ``(analog input,
+        speed)``: that input turns by ``speed`` units per frame (a continuous action)."""
         speeds: dict[str, float] = {}
         pressed = set()
         for name in held:
+            if isinstance(name, tuple):
+                target, speed = name
+                spec = self.inputs.get(target)
+                if spec is None or not spec.analog:
+                    raise ValueError(f"{target!r} is not an analog input of {self.game.name}")
+                speeds[target] = speeds.get(target, 0.0) + float(speed)
+                continue
             nudge = self.nudges.get(name)
             if nudge is not None:
                 speeds[nudge.target] = speeds.get(nudge.target, 0.0) + nudge.speed

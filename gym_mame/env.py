@@ -57,7 +57,8 @@ class MameEnv(gym.Env[Any, Any]):
             replaces it.
         action_type: ``"discrete"`` (the integration's button combinations, NOOP
             first), ``"multi_discrete"`` (one choice per action group) or
-            ``"multi_binary"`` (one bit per button).
+            ``"multi_binary"`` (one bit per button) or ``"continuous"`` (a Box: each
+            dial's turn per frame, then one entry per other button, held at >= 0.5).
         full_action_space: use the integration's full action set (ALE's 18
             joystick actions on Atari 2600 games) instead of its minimal one.
         max_episode_steps: truncate episodes after this many steps (None: the frame

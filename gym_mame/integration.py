@@ -150,7 +150,12 @@ Variable = MemoryVariable | StateVariable
 
 @dataclass(frozen=True)
 class Input:
-    """A MAME input field; ``analog`` inputs hold a value in ``[low, high]``."""
+    """A MAME input field; ``analog`` inputs hold a value in ``[low, high]``.
+
+    A ``wrap`` input is a dial (a spinner, a relative control): its position turns
+    round the range, ``high + 1`` being ``low`` again, and the game reads how far it
+    moved. ``max_speed`` (units per frame) bounds it under ``action_type="continuous"``;
+    None keeps the input out of that action space."""
 
     name: str
     port: str
@@ -159,6 +164,14 @@ class Input:
     low: int = 0
     high: int = 1
     initial: int = 0
+    wrap: bool = False
+    max_speed: float | None = None
+
+    @property
+    def dial_limit(self) -> int:
+        """The most a dial may turn in one frame and still be read the right way round:
+        a game sees the change modulo the range, so half of it or more is ambiguous."""
+        return (self.high - self.low) // 2
 
 
 @dataclass(frozen=True)
@@ -626,25 +639,55 @@ def _inputs(node: Node) -> tuple[dict[str, Input], dict[str, Nudge]]:
                 raise speed.error("must be a finite number of units per frame")
             nudges[name] = Nudge(name, spec.child("nudge").text(), speed.number())
             continue
-        spec.only_keys("port", "field", "analog")
-        analog = spec.child("analog", None)
+        spec.only_keys("port", "field", "analog", "dial")
+        if "analog" in spec.value and "dial" in spec.value:
+            raise spec.error("give \"analog\" (a position) or \"dial\" (a relative "
+                             "control), not both")
+        kind = "dial" if "dial" in spec.value else "analog"
+        analog = spec.child(kind, None)
         if analog.value is None:
             inputs[name] = Input(name, spec.child("port").text(), spec.child("field").text())
             continue
-        analog.only_keys("min", "max", "initial")
-        low, high = analog.child("min").integer(), analog.child("max").integer()
-        if not -ANALOG_LIMIT <= low <= high < ANALOG_LIMIT:
-            raise analog.error("min and max must be 32-bit integers with min <= max")
-        initial = analog.child("initial", (low + high) // 2).integer()
-        if not low <= initial <= high:
-            raise analog.error(f"initial {initial} is outside [{low}, {high}]", "initial")
-        inputs[name] = Input(name, spec.child("port").text(), spec.child("field").text(),
-                             True, low, high, initial)
+        inputs[name] = _analog_input(name, spec, analog, wrap=kind == "dial")
     for name, nudge in nudges.items():
         if nudge.target not in inputs or not inputs[nudge.target].analog:
             raise node.error(f"nudges {nudge.target!r}, which is not an analog input",
                              f"{name}.nudge")
+        target = inputs[nudge.target]
+        if target.wrap and abs(nudge.speed) > target.dial_limit:
+            raise node.error(f"turns dial {nudge.target!r} by {nudge.speed:g} a frame, but a "
+                             f"dial of {target.high - target.low + 1} positions can turn at "
+                             f"most {target.dial_limit} a frame (the game sees the change "
+                             "modulo the range, so a larger one reads as a turn the other "
+                             "way)", f"{name}.speed")
     return inputs, nudges
+
+
+def _analog_input(name: str, spec: Node, node: Node, wrap: bool) -> Input:
+    """An ``analog`` (absolute position) or ``dial`` (relative, wrapping) input."""
+    node.only_keys("min", "max", "initial", "max_speed")
+    low, high = node.child("min").integer(), node.child("max").integer()
+    if not -ANALOG_LIMIT <= low <= high < ANALOG_LIMIT:
+        raise node.error("min and max must be 32-bit integers with min <= max")
+    if wrap and high - low < 2:
+        raise node.error(f"a dial needs at least 3 positions to tell left from right; "
+                         f"[{low}, {high}] has {high - low + 1}")
+    initial = node.child("initial", low if wrap else (low + high) // 2).integer()
+    if not low <= initial <= high:
+        raise node.error(f"initial {initial} is outside [{low}, {high}]", "initial")
+    made = Input(name, spec.child("port").text(), spec.child("field").text(),
+                 True, low, high, initial, wrap)
+    speed_node = node.child("max_speed", None)
+    if speed_node.value is None:
+        # a dial is steerable by default, as fast as it can be read the right way round
+        return replace(made, max_speed=float(made.dial_limit)) if wrap else made
+    speed = speed_node.number()
+    limit = made.dial_limit if wrap else ANALOG_LIMIT - 1
+    if not 0 < speed <= limit:
+        raise speed_node.error(f"must be a number of units per frame in (0, {limit}]"
+                               + (" (half the dial's range, less one: a larger turn "
+                                  "reads as one the other way)" if wrap else ""))
+    return replace(made, max_speed=float(speed))
 
 
 def _teams(node: Node, scenario: Scenario, most: int, inputs: dict[str, Input],

@@ -66,16 +66,23 @@ class Match:
             counts = ", ".join(str(n) for n in (1, *sorted(game.teams)))
             raise IntegrationError(f"{game.name} is played by {counts} player(s), not "
                                    f"{num_players}")
+        if action_type == "continuous" and num_players > 1:
+            raise ValueError("action_type='continuous' is for one player so far (a second "
+                             "player's dial is its own input, which continuous actions do "
+                             "not map yet); use 'discrete' or 'multi_binary' for "
+                             f"{num_players} players")
         self.game = game
         self.num_players = num_players
         self.scenario = game.scenario  # derived variables, and the game's end
         self.mappers = [ActionMapper(replace(game, actions=actions) if actions else game,
                                      action_type, full_action_space) for actions in own]
 
-    def held(self, player: int, action: Any) -> tuple[str, ...]:
-        """The inputs player ``player`` holds for ``action`` (ValueError outside its space)."""
+    def held(self, player: int, action: Any) -> tuple[Any, ...]:
+        """The inputs player ``player`` holds for ``action`` (ValueError outside its space);
+        a continuous action's turns, ``(input, speed)``, pass as they are."""
         mapping = self.maps[player]
-        return tuple(mapping.get(b, b) for b in self.mappers[player].held(action))
+        return tuple(b if isinstance(b, tuple) else mapping.get(b, b)
+                     for b in self.mappers[player].held(action))
 
     def segments(self, emulator: Emulator, previous: list[tuple[str, ...]],
                  new: list[tuple[str, ...]], frameskip: int, repeat_probability: float,

@@ -45,6 +45,7 @@ READ_ITEM = 3
 
 INPUT_DIGITAL = 0
 INPUT_ANALOG = 1
+INPUT_DIAL = 2  # analog, but its position wraps round its range instead of stopping
 
 U16_MAX = 0xFFFF
 U32_MAX = 0xFFFF_FFFF
@@ -66,13 +67,15 @@ def _str(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """A MAME input field a STEP sets; analog ones are clamped to ``[low, high]``."""
+    """A MAME input field a STEP sets; analog ones are clamped to ``[low, high]``,
+    ``wrap`` ones (dials) turn round it."""
 
     port: str
     field: str
     analog: bool = False
     low: int = 0
     high: int = 1
+    wrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,12 @@ def describe() -> bytes:
     return bytes([OP_DESCRIBE])
 
 
+def _input_kind(spec: InputSpec) -> int:
+    if not spec.analog:
+        return INPUT_DIGITAL
+    return INPUT_DIAL if spec.wrap else INPUT_ANALOG
+
+
 def configure(screen: str, inputs: Sequence[InputSpec], reads: Sequence[Read]) -> bytes:
     if len(inputs) > U16_MAX or len(reads) > U16_MAX:
         raise ValueError(f"at most {U16_MAX} inputs and {U16_MAX} reads")
@@ -142,8 +151,7 @@ def configure(screen: str, inputs: Sequence[InputSpec], reads: Sequence[Read]) -
             raise ValueError(f"input {spec.port} {spec.field}: range [{spec.low}, {spec.high}] "
                              "must be 32-bit integers, min <= max")
         parts += [_str(spec.port), _str(spec.field),
-                  struct.pack("<Bii", INPUT_ANALOG if spec.analog else INPUT_DIGITAL,
-                              spec.low, spec.high)]
+                  struct.pack("<Bii", _input_kind(spec), spec.low, spec.high)]
     parts.append(struct.pack("<H", len(reads)))
     for read in reads:
         if isinstance(read, MemoryRead):

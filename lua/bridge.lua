@@ -31,7 +31,7 @@ local OP_SHUTDOWN, OP_STATE_INFO, OP_FLUSH = 9, 10, 11
 local STATUS_OK, STATUS_ERROR = 0, 1
 local STEP_WANT_PIXELS, STEP_WANT_READS, STEP_READS_EVERY_FRAME = 1, 2, 4
 local READ_MEMORY, READ_STATE, READ_ITEM = 1, 2, 3
-local INPUT_DIGITAL, INPUT_ANALOG = 0, 1
+local INPUT_DIGITAL, INPUT_ANALOG, INPUT_DIAL = 0, 1, 2
 local MAX_READ_BYTES = 64 << 20       -- one READ_MEMORY request
 local CONNECT_TIMEOUT = 10            -- seconds for the handshake
 local PARENT_CHECK_FRAMES = 64        -- how often a long STEP checks on the parent
@@ -63,7 +63,7 @@ if not ok_connect then fatal(conn) end
 -- What CONFIGURE set up, used by every STEP.
 local config = {
   screen = nil,   -- screen device for pixels
-  inputs = {},    -- {field, analog, low, high} in the order STEP sends their values
+  inputs = {},    -- {field, analog, wrap, low, high} in the order STEP sends their values
   analog = {},    -- indices of the analog inputs in `inputs`
   memory = {},    -- {space, first, last} per memory read
   state = {},     -- state entries per state read
@@ -102,6 +102,23 @@ local function set_input(i, value)
   end
 end
 
+-- An analog position kept in range: clamped, or for a dial (a relative control
+-- such as a spinner, whose game reads how far it turned) turned round the range.
+local function in_range(input, position)
+  if input.wrap then
+    return input.low + (position - input.low) % (input.high - input.low + 1)
+  end
+  return math.min(math.max(position, input.low), input.high)
+end
+
+-- What MAME gets for a position: rounded (a dial's rounds up to high + 1 just
+-- below the wrap, and that is low).
+local function field_value(input, position)
+  local value = round_half_even(position)
+  if input.wrap and value > input.high then value = input.low end
+  return value
+end
+
 -- Start a segment: digital values as given; analog inputs start from the given
 -- position (NaN: where they are) and move by `speed` per frame.
 local function start_segment(segment)
@@ -109,9 +126,9 @@ local function start_segment(segment)
     if input.analog then
       local position = segment.positions[i]
       if position == position then  -- NaN ~= NaN
-        positions[i] = math.min(math.max(position, input.low), input.high)
+        positions[i] = in_range(input, position)
       end
-      set_input(i, round_half_even(positions[i]))
+      set_input(i, field_value(input, positions[i]))
     else
       set_input(i, segment.values[i])
     end
@@ -122,10 +139,9 @@ end
 local function move_analog(segment)
   for _, i in ipairs(segment.moving) do
     local input = config.inputs[i]
-    local position = positions[i] + segment.speeds[i]
-    position = math.min(math.max(position, input.low), input.high)
+    local position = in_range(input, positions[i] + segment.speeds[i])
     positions[i] = position
-    set_input(i, round_half_even(position))
+    set_input(i, field_value(input, position))
   end
 end
 
@@ -170,9 +186,16 @@ end
 local function configure_input(body, pos)
   local port, field, kind, low, high
   port, field, kind, low, high, pos = string.unpack("<s2s2Bi4i4", body, pos)
-  if kind ~= INPUT_DIGITAL and kind ~= INPUT_ANALOG then error("unknown input kind " .. kind) end
+  if kind ~= INPUT_DIGITAL and kind ~= INPUT_ANALOG and kind ~= INPUT_DIAL then
+    error("unknown input kind " .. kind)
+  end
   if low > high then error(string.format("input %s %s: min %d > max %d", port, field, low, high)) end
-  return { field = machine.field(port, field), analog = kind == INPUT_ANALOG,
+  local f = machine.field(port, field)
+  if kind ~= INPUT_DIGITAL and not f.is_analog then
+    error(string.format("input port '%s' field '%s' is a digital input (a button), not an "
+                        .. "analog one; declare it without \"analog\"/\"dial\"", port, field))
+  end
+  return { field = f, analog = kind ~= INPUT_DIGITAL, wrap = kind == INPUT_DIAL,
            low = low, high = high }, pos
 end
 
@@ -225,7 +248,7 @@ handlers[OP_CONFIGURE] = function(body, pos)
   positions = {}
   for _, i in ipairs(new.analog) do
     local input = new.inputs[i]
-    positions[i] = math.min(math.max(input.field.defvalue, input.low), input.high)
+    positions[i] = in_range(input, input.field.defvalue)
   end
   return { string.pack("<I4I2I2", new.mem_bytes, #new.state, #new.analog) }
 end
