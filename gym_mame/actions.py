@@ -79,6 +79,8 @@ class ActionMapper:
 
     def meanings(self) -> list[str]:
         """Names of the discrete actions (ALE style, e.g. ``"NOOP"``, ``"UPFIRE"``)."""
+        if self.action_type == "continuous":
+            return self.labels()  # what each entry of the Box turns or presses
         return [a.name for a in self.actions]
 
     def held(self, action: Any) -> tuple[Any, ...]:

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -82,6 +83,7 @@ def test_bad_dial_inputs_are_refused_naming_the_key(integration_copy, inputs, pr
 def test_continuous_actions_give_the_dial_speed_and_the_other_buttons() -> None:
     mapper = ActionMapper(integration.load("tempest1"), "continuous")
     assert mapper.labels() == ["SPINNER", "FIRE", "ZAP"]  # LEFT/RIGHT are the Box's speed
+    assert mapper.meanings() == mapper.labels()
     assert list(mapper.space.low) == [-7, 0, 0] and list(mapper.space.high) == [7, 1, 1]
     assert mapper.held(np.array([2.5, 0.7, 0.2], dtype=np.float32)) == (("SPINNER", 2.5), "FIRE")
     assert mapper.held([0.0, 0.0, 1.0]) == ("ZAP",)
@@ -144,6 +146,23 @@ def test_continuous_env_turns_the_paddle_by_the_actions_speed(integration_copy) 
             env.step(np.array([5.0], dtype=np.float32))
     finally:
         env.close()
+
+
+def test_continuous_vector_env_takes_a_batch_of_boxes(integration_copy) -> None:
+    folder = integration_copy("pong")
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["inputs"]["PADDLE"]["analog"]["max_speed"] = 4
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    envs = gym_mame.MameVectorEnv(str(folder), num_envs=2, action_type="continuous",
+                                  frameskip=2)
+    try:
+        assert envs.action_space.shape == (2, 1)
+        envs.reset(seed=0)
+        envs.step(np.array([[3.0], [-1.5]], dtype=np.float32))
+        moved = [e._emulator.positions["PADDLE"] for e in envs.envs]
+        assert moved == [128 + 6, 128 - 3]
+    finally:
+        envs.close()
 
 
 def test_a_dial_on_a_button_field_is_refused_by_mame() -> None:
@@ -238,3 +257,14 @@ def test_tempest1_plays_from_its_start() -> None:
         assert total > 0 and done and info["lives"] <= 1, (total, steps, info)
     finally:
         env.close()
+
+
+def test_validate_lists_what_to_check_even_without_the_rom(tmp_path) -> None:
+    out = subprocess.run([sys.executable, "-m", "gym_mame", "validate", "tempest1",
+                          "--rom-path", str(tmp_path), "--quiet"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "RomNotFoundError" in out.stderr  # no ROM: exit 2
+    assert "tempest1 is not yet verified on a real ROM" in out.stdout
+    checks = integration.load("tempest1").checks
+    for i, check in enumerate(checks, start=1):
+        assert f"  {i}. {check}" in out.stdout
