@@ -264,7 +264,7 @@ def test_validate_lists_what_to_check_even_without_the_rom(tmp_path) -> None:
                           "--rom-path", str(tmp_path), "--quiet"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and "RomNotFoundError" in out.stderr  # no ROM: exit 2
-    assert "tempest1 is not yet verified on a real ROM" in out.stdout
     checks = integration.load("tempest1").checks
-    for i, check in enumerate(checks, start=1):
-        assert f"  {i}. {check}" in out.stdout
+    assert len(checks) >= 5
+    for what, how in checks:
+        assert f"  - {what}: {how}" in out.stdout
