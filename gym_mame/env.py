@@ -56,8 +56,10 @@ class MameEnv(gym.Env[Any, Any]):
             or Gymnasium's ``TimeLimit`` from ``gymnasium.make(..., max_episode_steps=N)``)
             replaces it.
         action_type: ``"discrete"`` (the integration's button combinations, NOOP
-            first), ``"multi_discrete"`` (one choice per action group) or
-            ``"multi_binary"`` (one bit per button).
+            first), ``"multi_discrete"`` (one choice per action group),
+            ``"multi_binary"`` (one bit per button) or ``"filtered"`` (one bit per
+            button, each group's bits kept only when they form one of its combinations,
+            as gym-retro's ``Actions.FILTERED``).
         full_action_space: use the integration's full action set (ALE's 18
             joystick actions on Atari 2600 games) instead of its minimal one.
         max_episode_steps: truncate episodes after this many steps (None: the frame
