@@ -34,7 +34,9 @@ class System:
     machine: str
     rom_ext: str  # the ROM's extension in gym-retro folders (MAME accepts it)
     port: str  # player 1's input port with the default controller of ``slots``
-    fields: dict[str, str]  # gym-retro button -> MAME field of ``port``
+    # gym-retro button -> MAME field of ``port``, or (port, field) elsewhere; a button of
+    # gym-retro's list that MAME's pad lacks has none (PC Engine's III-VI on a 2-button pad)
+    fields: dict[str, str | tuple[str, str]]
     buttons: tuple[str | None, ...]  # gym-retro's button order (None: an unused bit)
     groups: tuple[tuple[tuple[str, ...], ...], ...]  # gym-retro's action groups
     # the work RAM: at ``retro_base`` in gym-retro's addresses, at ``ram_start`` in MAME's
@@ -78,7 +80,7 @@ SYSTEMS: dict[str, System] = {
         "Nes", "nes", "nes", ":ctrl1:joypad:JOYPAD", _NES_FIELDS,
         ("B", None, "SELECT", "START", "UP", "DOWN", "LEFT", "RIGHT", "A"),
         (*_MOVES, ((), ("A",), ("B",), ("A", "B"))), 0, 0x800, 0,
-        note="NES ports and fields not yet checked on a real cartridge"),
+        note="NES: MAME's ports, not yet checked on a real cartridge"),
     # snes9x: 128 KB of WRAM at 0x7E0000, the 65816's own addresses.
     "Snes": System(
         "Snes", "snes", "sfc", ":ctrl1:joypad:JOYPAD",
@@ -90,7 +92,7 @@ SYSTEMS: dict[str, System] = {
                    ("A", "X"), ("A", "B", "Y"), ("B", "X", "Y"), ("A", "X", "Y"),
                    ("A", "B", "X", "Y")), ((), ("L",), ("R",), ("L", "R"))),
         0x7E0000, 0x20000, 0x7E0000,
-        note="SNES ports and fields not yet checked on a real cartridge"),
+        note="SNES: MAME's snes needs its spc700.rom; ports not yet checked"),
     # Genesis Plus GX's SMS RAM: 8 KB at the Z80's 0xC000. MAME's sms needs its BIOS.
     "Sms": System(
         "Sms", "sms", "sms", ":ctrl1:joypad:JOY",
@@ -102,12 +104,14 @@ SYSTEMS: dict[str, System] = {
     # mednafen's PC Engine RAM: gym-retro's 0xF80000 is the HuC6280's physical page 0xF8,
     # which MAME's 21-bit program space has at 0x1F0000.
     "PCEngine": System(
-        "PCEngine", "pce", "pce", ":ctrl1:joypad:JOY",
+        "PCEngine", "pce", "pce", ":ctrl:joypad2:BUTTONS",
         {"I": "P1 Button I", "II": "P1 Button II", "SELECT": "P1 Select", "RUN": "P1 Run",
-         "UP": "P1 Up", "DOWN": "P1 Down", "LEFT": "P1 Left", "RIGHT": "P1 Right"},
+         **{d: (":ctrl:joypad2:DIRECTION", f"P1 {d.title()}")
+            for d in ("UP", "DOWN", "LEFT", "RIGHT")}},
         ("II", "III", "SELECT", "RUN", "UP", "DOWN", "LEFT", "RIGHT", "I", "IV", "V", "VI"),
         (*_MOVES, ((), ("I",), ("II",), ("I", "II"))), 0xF80000, 0x2000, 0x1F0000,
-        note="PC Engine ports and fields not yet checked on a real HuCard; two-button pad"),
+        note="PC Engine: MAME's ports, not yet checked on a real HuCard; its two-button "
+             "pad has no III-VI"),
 }
 
 # Folder suffixes of gym-retro systems MAME runs but this table cannot translate yet, and why.
@@ -176,6 +180,12 @@ def system_of(folder: Path) -> System:
 
 def _hex(value: int) -> str:
     return f"0x{value:X}"
+
+
+def _input(system: System, button: str) -> dict[str, str]:
+    where = system.fields[button]
+    port, name = where if isinstance(where, tuple) else (system.port, where)
+    return {"port": port, "field": name}
 
 
 def translate_variables(data: Any, system: System, file: Path) -> dict[str, Any]:
@@ -269,8 +279,12 @@ def build(source: Path, name: str) -> tuple[dict[str, dict[str, Any]], Imported]
     default = retro_meta.get("default_state") if isinstance(retro_meta, dict) else None
     if default is not None and default not in states:
         states.append(default)
-    buttons = [b for b in system.buttons if b is not None]
+    buttons = [b for b in system.buttons if b is not None and b in system.fields]
     groups = action_groups(system, from_scenario.pop("action_groups", None))
+    missing = sorted({b for g in groups for c in g for b in c} - set(buttons))
+    if missing:
+        raise IntegrationError(f"{source}: actions use {', '.join(missing)}, which MAME's "
+                               f"{system.machine} pad here does not have")
     meta: dict[str, Any] = {
         "title": f"{source.name} (gym-retro) on MAME's {system.machine} driver",
         "machine": system.machine,
@@ -288,7 +302,7 @@ def build(source: Path, name: str) -> tuple[dict[str, dict[str, Any]], Imported]
     # Genesis has each 16-bit word's bytes swapped, as its core stores them)
     meta["ram"] = [{"start": _hex(system.ram_start), "length": system.ram_size}]
     meta |= {
-        "inputs": {b: {"port": system.port, "field": system.fields[b]} for b in buttons},
+        "inputs": {b: _input(system, b) for b in buttons},
         "buttons": buttons,
         "action_groups": groups,
         "discrete_order": "retro",

@@ -182,3 +182,25 @@ def test_import_retro_refuses_what_it_cannot_translate(tmp_path: Path) -> None:
     with pytest.raises(IntegrationError, match="neither a gym-retro integration folder"):
         import_retro(tmp_path / "nowhere", tmp_path / "out")
     shutil.rmtree(genesis)
+
+
+@pytest.mark.parametrize(("system", "retro_address", "mame_address", "machine"), [
+    ("PCEngine", 0xF80010, 0x1F0010, "pce"), ("Nes", 0x75, 0x75, "nes"),
+    ("Snes", 0x7E0100, 0x7E0100, "snes")])
+def test_import_retro_translates_other_systems(tmp_path: Path, system: str, retro_address: int,
+                                               mame_address: int, machine: str) -> None:
+    from gym_mame.retro_import import import_retro
+
+    source = tmp_path / f"Game-{system}-v0"
+    source.mkdir()
+    (source / "data.json").write_text(json.dumps(
+        {"info": {"lives": {"address": retro_address, "type": "|u1"}}}))
+    (source / "scenario.json").write_text('{"done": {"variables": {"lives": {"op": "zero"}}}}')
+    (source / "rom.sha").write_text("0" * 40 + "\n")
+    (source / "metadata.json").write_text('{"default_state": "Start"}')
+    result = import_retro(source, tmp_path / "out")
+    game = load(result.folder)
+    assert game.machine == machine and result.states == ["Start"]
+    assert game.variables["lives"].addresses == (mame_address,)
+    assert game.actions[0].buttons == () and len(game.actions) > 9
+    assert all(i.port.startswith(":ctrl") for i in game.inputs.values())
