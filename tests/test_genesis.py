@@ -130,6 +130,24 @@ def test_episode_in_mame_starts_where_stable_retro_does() -> None:
         env.close()
 
 
+def test_patches_are_applied_and_a_different_rom_is_refused(integration_copy) -> None:
+    retro_folder()
+    from gym_mame.emulator import Emulator
+
+    emu = Emulator(GAME)
+    try:  # the game's bytes now, as its 68000 sees them
+        assert emu.read_memory(":maincpu", "program", 0xF98E, 4) == bytes.fromhex("20464E71")
+        assert emu.read_memory(":mdslot:cart:rom", "region", 0xF9C6, 2) == b"\x4e\x71"
+    finally:
+        emu.close()
+    folder = integration_copy(GAME)
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["patches"][0]["original"] = "FFFF"
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(IntegrationError, match="expects ffff but the ROM has 3080"):
+        Emulator(folder).close()
+
+
 def test_agreement_subset_against_stable_retro() -> None:
     retro_folder()
     from gym_mame import retro_agreement
