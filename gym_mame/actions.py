@@ -9,7 +9,7 @@ from gymnasium import spaces
 
 from gym_mame.integration import Action, Integration
 
-ACTION_TYPES = ("discrete", "multi_discrete", "multi_binary", "continuous")
+ACTION_TYPES = ("discrete", "multi_discrete", "multi_binary", "filtered", "continuous")
 
 
 class ActionMapper:
@@ -19,6 +19,10 @@ class ActionMapper:
     * ``"multi_discrete"``: one choice per action group (e.g. move x attack);
       without groups, one on/off choice per button.
     * ``"multi_binary"``: one bit per button.
+    * ``"filtered"``: one bit per button, as gym-retro's ``Actions.FILTERED``: within each
+      action group, the pressed buttons are kept only if they are one of the group's
+      combinations (UP with DOWN is not, so both are dropped); buttons of no group (START)
+      are dropped. Without groups, the discrete actions are the one group.
     * ``"continuous"``: a ``Box``: first, for each analog input with a ``max_speed``
       (a dial's is its own by default), how many units it turns per frame, within
       ``±max_speed``; then, in ``[0, 1]``, one entry per other button (the
@@ -43,12 +47,16 @@ class ActionMapper:
         self.groups = integration.action_groups or tuple(
             (Action("NOOP", ()), Action(b, (b,))) for b in self.buttons
         )
+        # filtered: each group's buttons and the combinations it allows
+        self._filters = [(frozenset(b for a in g for b in a.buttons),
+                          {frozenset(a.buttons) for a in g})
+                         for g in (integration.action_groups or (self.actions,))]
         self.space: spaces.Space[Any]
         if action_type == "discrete":
             self.space = spaces.Discrete(len(self.actions))
         elif action_type == "multi_discrete":
             self.space = spaces.MultiDiscrete([len(g) for g in self.groups])
-        elif action_type == "multi_binary":
+        elif action_type in ("multi_binary", "filtered"):
             self.space = spaces.MultiBinary(len(self.buttons))
         else:
             self.space = self._continuous(integration)
@@ -99,7 +107,15 @@ class ActionMapper:
         if self.action_type == "multi_discrete":
             return tuple(b for group, i in zip(self.groups, np.asarray(action), strict=True)
                          for b in group[int(i)].buttons)
-        return tuple(b for b, bit in zip(self.buttons, np.asarray(action), strict=True) if bit)
+        pressed = tuple(b for b, bit in zip(self.buttons, np.asarray(action), strict=True) if bit)
+        if self.action_type == "filtered":
+            kept: set[str] = set()
+            for group_buttons, allowed in self._filters:
+                chosen = frozenset(pressed) & group_buttons
+                if chosen in allowed:
+                    kept |= chosen
+            pressed = tuple(b for b in pressed if b in kept)
+        return pressed
 
     def _held_continuous(self, action: Any) -> tuple[Any, ...]:
         values = np.asarray(action, dtype=np.float64)

@@ -179,6 +179,25 @@ def cmd_import_roms(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_retro(args: argparse.Namespace) -> int:
+    """Turn a gym-retro / stable-retro integration folder into a gym_mame one."""
+    from gym_mame.retro_import import import_retro
+
+    result = import_retro(args.folder, args.out, overwrite=args.force)
+    print(f"wrote {result.folder}/metadata.json, data.json, scenario.json "
+          f"({result.system.retro} on MAME's {result.system.machine})")
+    if result.rom is None:
+        print("the ROM is not in that folder: put it in the ROM path (GYM_MAME_ROMPATH); it "
+              "is found by its SHA-1")
+    for state in result.states:
+        print(f"{state}.state is a libretro save state, which MAME cannot load: start "
+              f"\"{state}\" is a placeholder (power-on). Record a boot to the same point, "
+              f"e.g. in gym-mame studio {result.folder}, write it as states.{state}.boot in "
+              f"metadata.json, then gym-mame make-state {result.folder} --state {state}")
+    print("marked \"verified\": false until it has been played and checked in MAME")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every integration and whether MAME and its ROM are available here."""
     if args.game:
@@ -306,6 +325,8 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
     if args.pettingzoo:
         return _pettingzoo_agreement(args)
+    if args.retro:
+        return _retro_agreement(args)
     known = agreement.ale_games()
     games = args.games or known
     for game in games:
@@ -328,6 +349,26 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     rows = agreement.run(games, args.episodes, args.max_steps, args.seed, args.jobs, report)
     table = agreement.markdown(rows, args.episodes, args.max_steps, args.seed)
     print(table.rsplit("\n", 1)[-1])
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n")
+        print(f"table written to {args.markdown}")
+    return 0 if all(r.agrees for r in rows) else 3
+
+
+def _retro_agreement(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gym_mame import retro_agreement as ra
+    from gym_mame.names import unknown
+
+    games = args.games or list(ra.RETRO_GAMES)
+    for game in games:
+        if game not in ra.RETRO_GAMES:
+            raise unknown("integration with a stable-retro game", game, list(ra.RETRO_GAMES),
+                          "--retro takes gym_mame integration names")
+    rows = [ra.compare(g, args.episodes, args.max_steps, args.seed) for g in games]
+    table = ra.markdown(rows, args.episodes, args.max_steps, args.seed, 4)
+    print(table)
     if args.markdown:
         Path(args.markdown).write_text(table + "\n")
         print(f"table written to {args.markdown}")
@@ -598,6 +639,16 @@ def build_parser() -> argparse.ArgumentParser:
                      "(files inside archives are always copied)")
     imp.set_defaults(func=cmd_import_roms)
 
+    retro = _add(sub, "import-retro", "turn a gym-retro / stable-retro integration folder "
+                 "(Genesis, NES, SNES, Master System, PC Engine) into a gym_mame folder")
+    retro.add_argument("folder", help="the gym-retro folder (with data.json), or a game of "
+                       "the installed stable-retro, e.g. Airstriker-Genesis-v0")
+    retro.add_argument("--out", help="folder to write (default: "
+                       "integrations/<machine>-<game> under the current folder)")
+    retro.add_argument("--force", action="store_true",
+                       help="overwrite the files of an existing folder")
+    retro.set_defaults(func=cmd_import_retro)
+
     bench = _add(sub, "bench", "measure env speed as a share of raw MAME speed (-str), "
                  "in the same run")
     bench.add_argument("games", nargs="*", default=["pong", "a2600-breakout"],
@@ -637,6 +688,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="instead: multi-player games against PettingZoo's Atari envs "
                        "(names such as boxing_v2; needs pettingzoo, multi-agent-ale-py, "
                        "supersuit)")
+    agree.add_argument("--retro", action="store_true",
+                       help="instead: integrations of stable-retro games against stable-retro "
+                       "(names such as genesis-airstriker; needs stable-retro)")
     agree.add_argument("--markdown", metavar="FILE",
                        help="write the table to FILE (default: print only)")
     agree.set_defaults(func=cmd_agreement)

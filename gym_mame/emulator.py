@@ -195,6 +195,7 @@ class Emulator:
             self._active: list[Input] = []
             self._extra_state: list[tuple[str, str]] = []
             self.configure()
+            self._apply_patches()
             self.reset_positions()
             # after CONFIGURE, whose look-ups of save-state items DESCRIBE reports
             self.description: dict[str, Any] = self.bridge.describe()
@@ -221,6 +222,18 @@ class Emulator:
             media[self.game.cartridge.slot] = str(find_cartridge(self.game.cartridge,
                                                                  self.rom_paths))
         return media
+
+    def _apply_patches(self) -> None:
+        """Replace the integration's ROM bytes (regions are not in save states, so every
+        MAME process is patched, before its first boot or state load)."""
+        for patch in self.game.patches:
+            found = self.read_memory(patch.region, "region", patch.offset, len(patch.original))
+            if found not in (patch.original, patch.data):
+                raise IntegrationError(
+                    f"{self.game.name}: patch at {patch.region} {patch.offset:#x} expects "
+                    f"{patch.original.hex()} but the ROM has {found.hex()}: this is another "
+                    "dump of the game; use the one the integration names (its checksum)")
+            self.write_memory(patch.region, "region", patch.offset, patch.data)
 
     def _launch(self, mame_path: Any, transport: str, timeout: float, window: bool,
                 throttle: bool, extra_args: Sequence[str]) -> MameBridge:

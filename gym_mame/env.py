@@ -56,8 +56,10 @@ class MameEnv(gym.Env[Any, Any]):
             or Gymnasium's ``TimeLimit`` from ``gymnasium.make(..., max_episode_steps=N)``)
             replaces it.
         action_type: ``"discrete"`` (the integration's button combinations, NOOP
-            first), ``"multi_discrete"`` (one choice per action group) or
-            ``"multi_binary"`` (one bit per button) or ``"continuous"`` (a Box: each
+            first), ``"multi_discrete"`` (one choice per action group),
+            ``"multi_binary"`` (one bit per button), ``"filtered"`` (one bit per
+            button, each group's bits kept only when they form one of its combinations,
+            as gym-retro's ``Actions.FILTERED``) or ``"continuous"`` (a Box: each
             dial's turn per frame, then one entry per other button, held at >= 0.5).
         full_action_space: use the integration's full action set (ALE's 18
             joystick actions on Atari 2600 games) instead of its minimal one.

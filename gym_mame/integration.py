@@ -50,6 +50,9 @@ Bounds = tuple[Number, Number]  # low, high; ±inf where unbounded
 MACHINE_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 OPTION_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$")  # a file in a folder, no path
+# a relative folder of names like FILE_NAME ("data/stable/Airstriker-Genesis-v0"), no ".."
+_PART = r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}"
+PACKAGE_DIR = re.compile(rf"^{_PART}(/{_PART}){{0,7}}$")
 ADDRESS_LIMIT = 1 << 64  # the protocol carries 64-bit addresses and 32-bit lengths
 LENGTH_LIMIT = 1 << 32
 FRAMES_LIMIT = 1 << 32  # frames of one boot step (one protocol segment)
@@ -255,6 +258,22 @@ class Cartridge:
     file: str
     md5: str | None
     package: str | None
+    sha1: str | None = None
+    # the folder inside ``package`` that holds the file (ale-py's "roms"; stable-retro keeps
+    # each game's ROM in its integration folder, "data/stable/<Game>")
+    package_dir: str = "roms"
+
+
+@dataclass(frozen=True)
+class Patch:
+    """Bytes of a memory region (a cartridge's ROM) replaced when MAME starts: for a game
+    that only runs on a more lenient emulator than MAME. ``original`` is checked first."""
+
+    region: str
+    offset: int
+    original: bytes
+    data: bytes
+    why: str
 
 
 @dataclass(frozen=True)
@@ -294,6 +313,7 @@ class Integration:
     variables: dict[str, Variable]
     scenario: Scenario
     teams: dict[int, Team] = field(default_factory=dict)  # player count (2-4) -> how
+    patches: tuple[Patch, ...] = ()  # ROM bytes replaced when MAME starts
     scenario_name: str = "scenario"  # the scenario file (without .json) the rules came from
     # what a user with the game should look at to confirm the integration (metadata.json
     # "checks"): (what, how) pairs, shown by `gym-mame validate`
@@ -412,7 +432,7 @@ def _parse(folder: Path, scenario_path: Path) -> Integration:
         "memory", "ram", "inputs", "buttons", "actions", "action_groups", "start",
         "opponent", "crop", "obs_size", "render_fps", "full_actions", "slots",
         "display_aspect", "defaults", "multiplayer", "states", "default_state", "options",
-        "checks",
+        "checks", "discrete_order", "patches",
     )
     machine_node = meta.child("machine")
     machine = machine_node.text()
@@ -460,9 +480,16 @@ def _parse(folder: Path, scenario_path: Path) -> Integration:
         if not actions or actions[0].buttons:
             raise actions_node.error("the first action must be NOOP (an empty button list)")
     elif groups:
+        order = meta.child("discrete_order", "product")
+        if order.value not in ("product", "retro"):
+            raise order.error("must be \"product\" (the last group's choice varies fastest) "
+                              "or \"retro\" (gym-retro's Discrete: the first group's does)")
+        # gym-retro's index is i1 + n1 * (i2 + n2 * ...): the product of the reversed groups
+        combos = (product(*groups) if order.value == "product"
+                  else (tuple(reversed(c)) for c in product(*reversed(groups))))
         actions = tuple(Action("_".join(a.name for a in combo if a.buttons) or "NOOP",
                                tuple(b for a in combo for b in a.buttons))
-                        for combo in product(*groups))
+                        for combo in combos)
         actions = tuple(sorted(actions, key=lambda a: bool(a.buttons)))  # NOOP first
     else:
         raise meta.error("define \"actions\" (discrete button combinations) or "
@@ -556,6 +583,7 @@ def _parse(folder: Path, scenario_path: Path) -> Integration:
         teams=teams,
         scenario_name=scenario_path.stem,
         checks=_checks(meta.child("checks", [])),
+        patches=tuple(_patch(p) for p in meta.child("patches", []).elements()),
     )
 
 
@@ -569,6 +597,28 @@ def _checks(node: Node) -> tuple[tuple[str, str], ...]:
             raise entry.error("\"what\" and \"how\" must say something")
         out.append((what, how))
     return tuple(out)
+
+
+def _hex_bytes(node: Node) -> bytes:
+    try:
+        data = bytes.fromhex(node.text())
+    except ValueError:
+        data = b""
+    if not data or len(data) > 4096:
+        raise node.error(f"expected 1 to 4096 bytes in hex, e.g. \"4E71\", not {node.value!r}")
+    return data
+
+
+def _patch(node: Node) -> Patch:
+    """metadata.json ``patches`` entry: ``{"region", "offset", "original", "bytes", "why"}``."""
+    node.only_keys("region", "offset", "original", "bytes", "why")
+    original, data = _hex_bytes(node.child("original")), _hex_bytes(node.child("bytes"))
+    if len(original) != len(data):
+        raise node.error("\"original\" and \"bytes\" must have the same length")
+    offset = node.child("offset").integer()
+    if not 0 <= offset < ADDRESS_LIMIT:
+        raise node.child("offset").error("must be a non-negative offset into the region")
+    return Patch(node.child("region").text(), offset, original, data, node.child("why").text())
 
 
 def _variable(name: str, spec: Node, device: str, space: str) -> Variable:
@@ -845,9 +895,17 @@ def _opponent(node: Node, inputs: dict[str, Input],
 def _cartridge(node: Node) -> Cartridge | None:
     if node.value is None:
         return None
-    node.only_keys("slot", "file", "md5", "package")
+    node.only_keys("slot", "file", "md5", "sha1", "package", "package_dir")
     md5 = node.child("md5", None)
+    sha1 = node.child("sha1", None)
     package = node.child("package", None)
+    package_dir = node.child("package_dir", "roms")
+    if not PACKAGE_DIR.match(package_dir.text()):
+        raise package_dir.error(f"{package_dir.text()!r} must be a relative folder of the "
+                                "package, e.g. \"roms\" or \"data/stable/Airstriker-Genesis-v0\"")
+    for digest, size in ((md5, 32), (sha1, 40)):
+        if digest.value is not None and not re.fullmatch(f"[0-9a-fA-F]{{{size}}}", digest.text()):
+            raise digest.error(f"{digest.text()!r} is not a hex digest of {size} digits")
     slot, file = node.child("slot", "cart"), node.child("file")
     if not OPTION_NAME.match(slot.text()):
         raise slot.error(f"{slot.text()!r} is not a MAME media name (e.g. \"cart\")")
@@ -856,7 +914,9 @@ def _cartridge(node: Node) -> Cartridge | None:
                          "e.g. \"breakout.bin\"")
     return Cartridge(slot.text(), file.text(),
                      md5.text().lower() if md5.value is not None else None,
-                     package.text() if package.value is not None else None)
+                     package.text() if package.value is not None else None,
+                     sha1.text().lower() if sha1.value is not None else None,
+                     package_dir.text())
 
 
 def _aspect(node: Node) -> float | None:

@@ -29,6 +29,27 @@ def load_json(path: Path) -> Any:
         ) from None
 
 
+WIDTH = 100  # columns of the integration files' layout
+
+
+def dumps(value: object, indent: int = 0, prefix: str = "") -> str:
+    """JSON in the layout of the integration files: a value that fits on one line (at most
+    ``WIDTH`` columns with its key and indentation) stays on one line, others open up."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if len(flat) + indent + len(prefix) <= WIDTH or not isinstance(value, (dict, list)) \
+            or not value:
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            head = json.dumps(key) + ": "
+            items.append(pad + head + dumps(item, indent + 2, head))
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    return "[\n" + ",\n".join(pad + dumps(item, indent + 2) for item in value) + "\n" \
+        + " " * indent + "]"
+
+
 class Node:
     """A JSON value plus where it came from, for precise error messages."""
 

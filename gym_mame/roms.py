@@ -43,26 +43,39 @@ def md5sum(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def find_cartridge(cart: Cartridge, paths: Sequence[Path]) -> Path:
-    """The cartridge file: in the ROM folders, else in the Python package that ships it.
+def _mismatch(cart: Cartridge, path: Path) -> str:
+    """What is wrong with ``path`` as ``cart`` ("" when its checksums are the expected ones)."""
+    data = path.read_bytes()
+    wrong = []
+    if cart.md5 is not None and hashlib.md5(data).hexdigest() != cart.md5:
+        wrong.append(f"md5 {hashlib.md5(data).hexdigest()}")
+    if cart.sha1 is not None and hashlib.sha1(data).hexdigest() != cart.sha1:
+        wrong.append(f"sha1 {hashlib.sha1(data).hexdigest()}")
+    return ", ".join(wrong)
 
-    A file whose MD5 differs from the integration's is rejected with the reason."""
+
+def find_cartridge(cart: Cartridge, paths: Sequence[Path]) -> Path:
+    """The cartridge file: in the ROM folders, else in the Python package that ships it
+    (in its ``package_dir``).
+
+    A file whose MD5 or SHA-1 differs from the integration's is rejected with the reason."""
     candidates = [p / cart.file for p in paths]
     if cart.package:
         spec = importlib.util.find_spec(cart.package)
         for location in (spec.submodule_search_locations or []) if spec else []:
-            candidates.append(Path(location) / "roms" / cart.file)
+            candidates.append(Path(location, *cart.package_dir.split("/")) / cart.file)
     wrong = []
     for candidate in candidates:
         if candidate.is_file():
-            digest = md5sum(candidate)
-            if cart.md5 is None or digest == cart.md5:
+            problem = _mismatch(cart, candidate)
+            if not problem:
                 return candidate
-            wrong.append(f"{candidate} (md5 {digest})")
+            wrong.append(f"{candidate} ({problem})")
     where = ", ".join(str(c.parent) for c in candidates)
     if wrong:
+        expected = ", ".join(f"{k} {v}" for k, v in (("md5", cart.md5), ("sha1", cart.sha1)) if v)
         raise RomNotFoundError(
-            f"cartridge {cart.file} was found but is not the expected dump (md5 {cart.md5}): "
+            f"cartridge {cart.file} was found but is not the expected dump ({expected}): "
             f"{'; '.join(wrong)}. Use the exact file, e.g. the one shipped with "
             f"{cart.package or 'the integration source'}."
         )

@@ -282,6 +282,9 @@ def cache_file(game: Integration, start: Start, mame_version: str,
                       mame_version, game.memory,
                       [[s.frames, list(s.press), [list(v) for v in s.set],
                         [list(w) for w in s.write]]
-                       + ([s.until.text] if s.until is not None else []) for s in start.boot]])
+                       + ([s.until.text] if s.until is not None else []) for s in start.boot]]
+                     # only games with patches add them, so other games keep their keys
+                     + ([[p.region, p.offset, p.data.hex()] for p in game.patches]
+                        if game.patches else []))
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     return cache_dir() / "states" / game.machine / f"{game.name}-{start.name}-{digest}.sta"

@@ -84,7 +84,25 @@ local function device(tag)
   return d
 end
 
+-- A memory region (a cartridge's ROM) read and written like an address space: the
+-- pseudo-space "region" of a region tag. Integrations patch ROM this way.
+local function region_space(tag)
+  local r = mame().memory.regions[tag]
+  if not r then error("unknown memory region '" .. tag .. "'") end
+  return {
+    address_mask = r.size - 1,  -- the last offset, which is what check_range needs
+    read_u8 = function(_, offset) return r:read_u8(offset) end,
+    write_u8 = function(_, offset, value) r:write_u8(offset, value) end,
+    read_range = function(_, first, last)
+      local bytes = {}
+      for offset = first, last do bytes[#bytes + 1] = string.char(r:read_u8(offset)) end
+      return table.concat(bytes)
+    end,
+  }
+end
+
 function machine.space(device_tag, space_name)
+  if space_name == "region" then return region_space(device_tag) end
   local s = device(device_tag).spaces[space_name]
   if not s then
     error("device '" .. device_tag .. "' has no address space '" .. space_name .. "'")

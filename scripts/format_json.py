@@ -9,23 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-WIDTH = 100
-
-
-def dump(value: object, indent: int = 0, prefix: str = "") -> str:
-    flat = json.dumps(value, ensure_ascii=False)
-    if len(flat) + indent + len(prefix) <= WIDTH or not isinstance(value, (dict, list)) \
-            or not value:
-        return flat
-    pad = " " * (indent + 2)
-    if isinstance(value, dict):
-        items = []
-        for key, item in value.items():
-            head = json.dumps(key) + ": "
-            items.append(pad + head + dump(item, indent + 2, head))
-        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
-    return "[\n" + ",\n".join(pad + dump(item, indent + 2) for item in value) + "\n" \
-        + " " * indent + "]"
+from gym_mame.jsonfile import dumps as dump
 
 
 def main(paths: list[str]) -> int:

@@ -59,7 +59,7 @@ def test_help_is_plain_text_with_every_command() -> None:
 
 def test_every_option_of_every_command_has_help_and_shows_its_default() -> None:
     commands = subcommands()
-    assert len(commands) == 12
+    assert len(commands) == 13
     for name, parser in commands.items():
         text = " ".join(parser.format_help().split())  # undo the line wrapping
         assert "``" not in text, name
