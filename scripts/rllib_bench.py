@@ -10,9 +10,7 @@ frames per round. The rows:
 - raw MAME x N: N MAMEs with no Lua run together (``-str``), the reference;
 - native vector env: one :class:`gym_mame.MameVectorEnv` stepped with random actions;
 - RLlib sampling: ``EnvRunner.sample()`` of PPO's env runners (RLlib's new API stack: the
-  policy network picks the actions, episodes are recorded), all runners at once;
-- RLlib training: a whole ``algo.train()`` iteration (sampling, then PPO's update on the
-  driver) per env step sampled, which is what a user's training loop sees.
+  policy network picks the actions, episodes are recorded), all runners at once.
 
 Rounds alternate the rows; figures are medians over rounds, ratios the medians of the
 per-round ratios against that round's raw MAMEs.
@@ -78,16 +76,6 @@ def sampling(algo, total: int, runners: int) -> Callable[[int], float]:
     return measure
 
 
-def training(algo) -> Callable[[int], float]:
-    def measure(round_: int) -> float:
-        start = time.perf_counter()
-        result = algo.train()
-        steps = result["env_runners"]["num_env_steps_sampled"]
-        return steps / (time.perf_counter() - start)
-
-    return measure
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--game", default="a2600-boxing", help="integration")
@@ -115,8 +103,6 @@ def main() -> None:
     rows: dict[str, Callable[[int], float]] = {"native vector env": native}
     for r, algo in algos.items():
         rows[f"RLlib sampling, {r} runner{'s' * (r > 1)}"] = sampling(algo, args.steps * n, r)
-    for r, algo in algos.items():
-        rows[f"RLlib train(), {r} runner{'s' * (r > 1)}"] = training(algo)
     raw_steps: list[float] = []
     results: dict[str, list[float]] = {name: [] for name in rows}
     try:
