@@ -10,7 +10,6 @@ from typing import Any, ClassVar, Literal
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
 from gym_mame import frames as framing
 from gym_mame import integration as integrations
@@ -78,10 +77,10 @@ class MameEnv(gym.Env[Any, Any]):
         rebuild_start_state: ignore the integration's shipped start state and
             replay its boot sequence (for integration authors).
         num_players: play a multi-player game with this many players (its game mode for
-            that many); the agent is the first, the others take NOOP unless ``opponents``
+            that many); the agent is the first, the others press nothing unless ``opponents``
             says otherwise (default 1).
         opponents: for players 2, 3, ...: a policy each (a callable from the observation
-            the agent sees to that player's action), or None for NOOP. A frozen copy of
+            the agent sees to that player's action), or None for no buttons. A frozen copy of
             the agent's own policy here makes self-play a one-liner.
         state: the named start state to play from (``gym_mame.list_states(game)``; as
             ``retro.make(state=...)``), or a list of names: each episode then starts from
@@ -338,9 +337,9 @@ class MameEnv(gym.Env[Any, Any]):
                                "call reset() to start a new episode")
         held = [self._match.held(0, action)]
         for i, policy in enumerate(self._opponents, start=1):
-            other = policy(self._last_obs) if policy is not None else _noop(
-                self._match.mappers[i].space)
-            held.append(self._match.held(i, other))
+            # an idle opponent presses nothing, also where its action 0 is not NOOP
+            held.append(self._match.held(i, policy(self._last_obs)) if policy is not None
+                        else ())
         self._emulator.send_step(self._segments(held), pixels=self._observer.wants_pixels,
                                  every_frame=self.game.scenario.every_frame)
 
@@ -415,13 +414,6 @@ def no_frameskip_id(game: str) -> str:
     """The id that runs ``game`` one frame a step without sticky actions, for recipes that
     skip frames themselves (ALE's ``...NoFrameskip-v4``)."""
     return f"Mame/{game}NoFrameskip-v0"
-
-
-def _noop(space: spaces.Space[Any]) -> Any:
-    """NOOP in an action space: action 0, or all zeros."""
-    if isinstance(space, spaces.Discrete):
-        return 0
-    return np.zeros(space.shape, space.dtype)
 
 
 def _is_int(value: Any) -> bool:

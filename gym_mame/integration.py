@@ -768,9 +768,12 @@ def _teams(node: Node, scenario: Scenario, most: int, inputs: dict[str, Input],
             own = entry.child("actions", None)
             actions = None
             if own.value is not None:
+                # A player's own set may start with a button combination: Multi-Agent ALE's
+                # minimal sets of some games have no NOOP, and PettingZoo's action 0 is then
+                # that combination (an idle player presses nothing all the same).
                 actions = tuple(action(c) for c in own.elements())
-                if not actions or actions[0].buttons:
-                    raise own.error("the first action must be NOOP (an empty button list)")
+                if not actions:
+                    raise own.error("lists no actions")
             players.append(PlayerSpec(buttons, actions))
         boot_node = spec.child("boot", None)
         boot = None if boot_node.value is None else tuple(

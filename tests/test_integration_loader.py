@@ -220,3 +220,13 @@ def test_display_aspect_is_read_and_checked(integration_copy) -> None:
         (folder / "metadata.json").write_text(json.dumps(meta))
         with pytest.raises(IntegrationError, match="display_aspect"):
             integration.load(folder)
+
+
+def test_a_players_own_actions_may_start_with_buttons_but_not_be_empty(integration_copy) -> None:
+    folder = integration_copy("a2600-wizard_of_wor")
+    team = integration.load(folder).teams[2]
+    assert [a.name for a in team.players[0].actions[:2]] == ["FIRE", "UP"]
+    _edit(folder, "metadata.json",
+          lambda d: d["multiplayer"]["2"]["players"][0].update(actions=[]))
+    with pytest.raises(IntegrationError, match=r"players\[0\]\.actions: lists no actions"):
+        integration.load(folder)

@@ -114,3 +114,92 @@ def test_boxing_agrees_with_pettingzoo() -> None:
 
     (row,) = pz.run(["boxing_v2"], episodes=3, max_steps=2500, seed=0)
     assert not row.problem and row.agrees, pz.markdown([row], 3, 2500, 0)
+
+
+# PettingZoo's game of each cartridge, and the RAM byte that holds the game's number
+GAME_BYTES = [
+    ("joust_v3", "a2600-joust", 0xF8),
+    ("mario_bros_v3", "a2600-mario_bros", 0x80),
+    ("maze_craze_v3", "a2600-maze_craze", 0xBD),
+    ("space_war_v2", "a2600-space_war", 0x84),
+    ("video_checkers_v4", "a2600-video_checkers", 0xF6),
+    ("wizard_of_wor_v3", "a2600-wizard_of_wor", 0x81),
+]
+
+
+@pytest.mark.parametrize(("name", "game", "address"), GAME_BYTES)
+def test_boots_into_pettingzoos_game_with_its_action_sets(name: str, game: str,
+                                                          address: int) -> None:
+    from gym_mame import pettingzoo_agreement as pz
+
+    reference = pz.pettingzoo_env(name)
+    env = gym_mame.parallel_env(game, 2, obs_type="ram", frameskip=4)
+    try:
+        assert pz.games()[name] == (game, 2)
+        expected, _ = reference.reset(seed=0)
+        obs, _ = env.reset(seed=0)
+        assert obs["first_0"][address - 0x80] == expected["first_0"][address - 0x80]
+        assert [env.action_space(a).n for a in env.possible_agents] == \
+            [reference.action_space(a).n for a in reference.possible_agents]
+        rng = np.random.default_rng(0)
+        for _ in range(50):  # the game runs: no agent is out in its first seconds
+            actions = {a: int(rng.integers(env.action_space(a).n)) for a in env.agents}
+            _, rewards, terminations, _, _ = env.step(actions)
+            assert set(rewards) == {"first_0", "second_0"} and not any(terminations.values())
+    finally:
+        reference.close()
+        env.close()
+
+
+def test_maze_craze_idle_players_are_both_caught() -> None:
+    env = gym_mame.parallel_env("a2600-maze_craze", 2, obs_type="ram", frameskip=4)
+    try:
+        env.reset(seed=0)
+        totals = {"first_0": 0.0, "second_0": 0.0}
+        steps = 0
+        while env.agents and steps < 2000:
+            _, rewards, terminations, _, infos = env.step({a: 0 for a in env.agents})
+            for agent, reward in rewards.items():
+                totals[agent] += reward
+            steps += 1
+        assert env.agents == [] and all(terminations.values()), steps
+        assert totals == {"first_0": -1.0, "second_0": -1.0}  # caught, nobody escaped
+        assert infos == {"first_0": {"lives": -1}, "second_0": {"lives": -1}}
+    finally:
+        env.close()
+
+
+def test_video_checkers_stall_penalty_falls_when_multi_agent_ales_does() -> None:
+    from gym_mame import pettingzoo_agreement as pz
+
+    penalties = []
+    for env in (pz.pettingzoo_env("video_checkers_v4"),
+                gym_mame.parallel_env("a2600-video_checkers", 2, obs_type="ram", frameskip=4)):
+        try:
+            env.reset(seed=0)
+            seen = []
+            for step in range(320):  # both hold UPRIGHT: black never moves a piece
+                _, rewards, _, _, _ = env.step(dict.fromkeys(env.agents, 1))
+                seen += [(step, a) for a, r in rewards.items() if r == -1]
+            penalties.append(seen)
+        finally:
+            env.close()
+    (ref_first, ref_second), (first, second) = penalties
+    assert first == ref_first and first[1] == "first_0"  # black, to move, stalled
+    assert second[1] == "first_0" and abs(second[0] - ref_second[0]) <= 1
+
+
+def test_a_players_own_action_set_may_lack_noop() -> None:
+    env = MameEnv("a2600-wizard_of_wor", num_players=2, obs_type="ram")
+    try:
+        assert env.action_space.n == 9  # Multi-Agent ALE's set: FIRE first, no NOOP
+        assert env.unwrapped.get_action_meanings()[:2] == ["FIRE", "UP"]
+        env.reset(seed=0)
+        env.step(0)  # the idle second player presses nothing
+    finally:
+        env.close()
+    one = MameEnv("a2600-wizard_of_wor", obs_type="ram")
+    try:
+        assert one.unwrapped.get_action_meanings()[0] == "NOOP"  # alone: ALE's 10
+    finally:
+        one.close()
