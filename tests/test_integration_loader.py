@@ -19,7 +19,9 @@ def test_every_bundled_integration_loads() -> None:
     assert {"pong", "a2600-breakout", "sfiii3n"} <= set(folders)
     for name in folders:
         game = integration.load(name)
-        assert game.actions[0].name == "NOOP" and game.actions[0].buttons == ()
+        # NOOP first, except where ALE's minimal set has none (Video Checkers)
+        assert (game.actions[0].name == "NOOP" and game.actions[0].buttons == ()
+                or name == "a2600-video_checkers"), name
         derived = {d.name for d in game.scenario.derived}
         assert game.scenario.variables <= set(game.variables) | derived
 
@@ -147,8 +149,7 @@ def test_missing_file(integration_copy) -> None:
          "info.score_low.address: lists 2 addresses but type '|d1' reads 1 bytes"),
         ("data.json", lambda d: d["info"]["score_low"].update(shift=99),
          "info.score_low.shift: must be from 0 to 63"),
-        ("metadata.json", lambda d: d.update(actions=[["FIRE"]]),
-         "first action must be NOOP"),
+        ("metadata.json", lambda d: d.update(actions=[]), "actions: lists no actions"),
         ("metadata.json", lambda d: d.update(actions=[[], ["JUMP"]]),
          "actions[1][0]: unknown button 'JUMP'"),
         ("metadata.json", lambda d: d.update(full_actions=[[], ["JUMP"]]),
