@@ -20,7 +20,7 @@ def test_every_bundled_integration_loads() -> None:
     for name in folders:
         game = integration.load(name)
         # NOOP first, except where ALE's minimal set has none (Video Checkers)
-        assert (game.actions[0].name == "NOOP" and game.actions[0].buttons == ()
+        assert ((game.actions[0].name == "NOOP" and game.actions[0].buttons == ())
                 or name == "a2600-video_checkers"), name
         derived = {d.name for d in game.scenario.derived}
         assert game.scenario.variables <= set(game.variables) | derived
