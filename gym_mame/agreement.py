@@ -85,6 +85,13 @@ class Row:
         """Both figures agree."""
         return self.returns_agree and self.lengths_agree
 
+    @property
+    def verdict(self) -> str:
+        """The table's "agree" cell."""
+        return {(True, True): "yes", (True, False): "return only",
+                (False, True): "length only", (False, False): "**no**"}[
+            (self.returns_agree, self.lengths_agree)]
+
 
 def ale_games() -> list[str]:
     """gym_mame integrations that are one of ALE's games on an ale-py cartridge, by ALE
@@ -186,12 +193,9 @@ def markdown(rows: Sequence[Row], episodes: int, max_steps: int, seed: int) -> s
         if r.problem:
             lines.append(f"| {r.game} | | | | | **no**: {r.problem[:120]} | | |")
             continue
-        verdict = {(True, True): "yes", (True, False): "return only",
-                   (False, True): "length only", (False, False): "**no**"}[
-            (r.returns_agree, r.lengths_agree)]
         lines.append(
             f"| {r.game} | {mean_se_text(r.ale.returns)} | {mean_se_text(r.mame.returns)} | "
-            f"{mean_se_text(r.ale.lengths)} | {mean_se_text(r.mame.lengths)} | {verdict} | "
+            f"{mean_se_text(r.ale.lengths)} | {mean_se_text(r.mame.lengths)} | {r.verdict} | "
             f"{r.ale.steps_per_s:.0f} | {r.mame.steps_per_s:.0f} |")
     both = sum(r.agrees for r in rows)
     lines += ["", f"Both figures agree in {both} of {len(rows)} games."]

@@ -112,12 +112,14 @@ def test_obs_type_ram_is_refused_for_a_machine_without_ram() -> None:
         gym.make("Mame/pong-v0", obs_type="ram")
 
 
-def test_sfiii3n_without_rom_names_the_set_and_the_fix(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("game", ["sfiii3n", "tempest1"])
+def test_a_rom_game_without_its_rom_names_the_set_and_the_fix(game, tmp_path,
+                                                              monkeypatch) -> None:
     monkeypatch.setenv("GYM_MAME_ROMPATH", str(tmp_path))
     with pytest.raises(gym_mame.RomNotFoundError) as info:
-        gym.make("Mame/sfiii3n-v0", rom_path=tmp_path)
+        gym.make(f"Mame/{game}-v0", rom_path=tmp_path)
     message = str(info.value)
-    assert "'sfiii3n'" in message and str(tmp_path) in message and "rom_path=" in message
+    assert f"'{game}'" in message and str(tmp_path) in message and "rom_path=" in message
 
 
 def test_unknown_env_id() -> None:

@@ -129,12 +129,18 @@ def test_a_dial_turns_round_its_range_in_mame() -> None:
         emu.close()
 
 
-def test_continuous_env_turns_the_paddle_by_the_actions_speed(integration_copy) -> None:
-    """MameEnv's continuous Box reaches MAME: the speed per frame times the frameskip."""
+def steerable_pong(integration_copy):
+    """A copy of TTL Pong whose paddle has a speed limit, so it can be steered by a Box."""
     folder = integration_copy("pong")
     meta = json.loads((folder / "metadata.json").read_text())
     meta["inputs"]["PADDLE"]["analog"]["max_speed"] = 4
     (folder / "metadata.json").write_text(json.dumps(meta))
+    return folder
+
+
+def test_continuous_env_turns_the_paddle_by_the_actions_speed(integration_copy) -> None:
+    """MameEnv's continuous Box reaches MAME: the speed per frame times the frameskip."""
+    folder = steerable_pong(integration_copy)
     env = gym_mame.MameEnv(str(folder), action_type="continuous", frameskip=4)
     try:
         assert env.action_space.shape == (1,)  # PADDLE's speed (it replaces UP and DOWN)
@@ -149,10 +155,7 @@ def test_continuous_env_turns_the_paddle_by_the_actions_speed(integration_copy) 
 
 
 def test_continuous_vector_env_takes_a_batch_of_boxes(integration_copy) -> None:
-    folder = integration_copy("pong")
-    meta = json.loads((folder / "metadata.json").read_text())
-    meta["inputs"]["PADDLE"]["analog"]["max_speed"] = 4
-    (folder / "metadata.json").write_text(json.dumps(meta))
+    folder = steerable_pong(integration_copy)
     envs = gym_mame.MameVectorEnv(str(folder), num_envs=2, action_type="continuous",
                                   frameskip=2)
     try:
@@ -207,14 +210,6 @@ def test_tempest1_inputs_and_variables_exist_in_mames_driver(tmp_path) -> None:
         assert set(step.values) == set(emu.game.variables)
     finally:
         emu.close()
-
-
-def test_tempest1_without_its_rom_names_the_set_and_the_fix(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("GYM_MAME_ROMPATH", str(tmp_path))
-    with pytest.raises(gym_mame.RomNotFoundError) as info:
-        gym.make("Mame/tempest1-v0", rom_path=tmp_path)
-    message = str(info.value)
-    assert "'tempest1'" in message and str(tmp_path) in message and "rom_path=" in message
 
 
 # -- tempest1 played, given the ROM -----------------------------------------------------
