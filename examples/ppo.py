@@ -9,7 +9,7 @@ learning curves can be laid side by side. One file, CleanRL style, top to bottom
 
 Observations are the console's 128 bytes of RAM (scaled to [0, 1]) and the policy a small
 MLP: cheap on a CPU. For TTL Pong, which has no RAM, the observation is what its
-integration reads (the ball's height, the scores) plus the paddle's position.
+integration reads (the ball's counters, the scores), the ball's motion and both paddles.
 Each run writes TensorBoard logs, a CSV of episode returns against emulated frames, and
 checkpoints to ``runs/<name>/``.
 """
@@ -56,20 +56,35 @@ def parse_args() -> argparse.Namespace:
 
 
 class PongFeatures(gym.vector.VectorObservationWrapper):
-    """TTL Pong's observation: its variables (ball height, scores) and the paddle's position,
-    scaled to about [0, 1]."""
+    """TTL Pong's observation, scaled to about [-1, 1]: the ball's position (its vertical and
+    horizontal counters), its motion since the previous step, both paddles and both scores.
+
+    The horizontal counter reads as the ball's column (one per horizontal clock) modulo 256:
+    column = -counter mod 256, taken past 256 when below the left paddle's column (57), so
+    that the court, columns 57 to 313, reads without a wrap."""
 
     def __init__(self, env: gym.vector.VectorEnv) -> None:
         super().__init__(env)
-        self.single_observation_space = gym.spaces.Box(0, 1, (4,), np.float32)
+        self.single_observation_space = gym.spaces.Box(-1, 1, (8,), np.float32)
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space,
                                                               env.num_envs)
+        self.previous: np.ndarray | None = None
 
     def observations(self, obs: dict) -> np.ndarray:
-        paddle = [e.emulator.positions["PADDLE"] for e in self.env.unwrapped.envs]
-        return np.stack([obs["ball_counter"][:, 0] / 255, np.asarray(paddle) / 255,
-                         obs["score_left"][:, 0] / 11, obs["score_right"][:, 0] / 11],
-                        axis=1).astype(np.float32)
+        x = -obs["ball_h"][:, 0].astype(np.float32) % 256
+        x = np.where(x < 57, x + 256, x) / 313
+        y = obs["ball_counter"][:, 0] / 255
+        emulators = [e.emulator for e in self.env.unwrapped.envs]
+        ours = np.array([e.positions["PADDLE"] for e in emulators]) / 255
+        theirs = np.array([e.positions["PADDLE2"] for e in emulators]) / 255
+        ball = np.stack([x, y], axis=1)
+        # The ball's motion over the last step; a new episode's first step sees none.
+        motion = np.zeros_like(ball) if self.previous is None else ball - self.previous
+        self.previous = ball
+        return np.concatenate(
+            [ball, np.clip(motion * 8, -1, 1), np.stack([ours, theirs], axis=1),
+             np.stack([obs["score_left"][:, 0], obs["score_right"][:, 0]], axis=1) / 11],
+            axis=1).astype(np.float32)
 
 
 def make_envs(args: argparse.Namespace) -> gym.vector.VectorEnv:

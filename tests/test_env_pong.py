@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -91,6 +93,32 @@ def test_a_tracking_agent_returns_the_ball(env) -> None:
         if terminated:
             break
     assert info["score_right"] < 11  # a no-op paddle loses 11 points in under 700 steps
+
+
+def test_ball_counters_give_the_balls_place_on_the_screen(env) -> None:
+    """ball_h reads the ball's column as -ball_h mod 256 (one column per horizontal clock,
+    the observation's width), ball_counter its row as 257 - ball_counter: exactly for the
+    served ball, and with an offset that depends on the ball's speed after a paddle's hit
+    (the circuit moves the ball by changing what its counters reload), so always moving with
+    the ball. Checked against the ball's lit pixels, away from net, paddles and scores."""
+    env.reset(seed=0)
+    seen = []  # (screen column, counter column, screen row, counter row)
+    for _ in range(130):
+        obs, _, _, _, info = env.step(NOOP)
+        lit = obs.max(axis=2) > 128
+        lit[:52] = False  # the scores
+        lit[:, :62] = lit[:, 310:] = lit[:, 184] = False  # the paddles and the net
+        rows, cols = np.nonzero(lit)
+        seen.append((cols.min(), -info["ball_h"] % 256, rows.max() - 3,  # 4 rows tall
+                     257 - info["ball_counter"]) if cols.size else None)
+    first = seen.index(next(s for s in seen if s))
+    serve = seen[first:seen.index(None, first)]
+    assert len(serve) >= 5 and all(x == cx and y == cy for x, cx, y, cy in serve)
+    pairs = [(a, b) for a, b in itertools.pairwise(seen) if a and b]
+    assert len(pairs) > 20
+    for (x0, cx0, y0, cy0), (x1, cx1, y1, cy1) in pairs:
+        assert np.sign(x1 - x0) == np.sign((cx1 - cx0 + 128) % 256 - 128)
+        assert np.sign(y1 - y0) == np.sign(cy1 - cy0)
 
 
 def test_same_seed_same_observations(env) -> None:

@@ -72,6 +72,6 @@ def test_pong_dict_space_passes_check_env_with_bounds_that_hold() -> None:
         assert (space["ball_counter"].low[0], space["ball_counter"].high[0]) == (0, 255)
         assert (space["game_over"].low[0], space["game_over"].high[0]) == (0, 1)
         sizes = {(i["name"], i["size"]) for i in env.description["save_items"]}
-        assert sizes == {("0/ic_a3.m_cnt", 4), ("0/ic_b3.m_cnt", 4)}
+        assert sizes == {(f"0/ic_{ic}.m_cnt", 4) for ic in ("a3", "b3", "g7", "h7")}
     finally:
         env.close()
