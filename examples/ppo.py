@@ -78,7 +78,8 @@ class PongFeatures(gym.vector.VectorObservationWrapper):
         ours = np.array([e.positions["PADDLE"] for e in emulators]) / 255
         theirs = np.array([e.positions["PADDLE2"] for e in emulators]) / 255
         ball = np.stack([x, y], axis=1)
-        # The ball's motion over the last step; a new episode's first step sees none.
+        # The ball's motion over the last step (none at the first observation; after an
+        # episode's end, one step sees the jump to the new serve).
         motion = np.zeros_like(ball) if self.previous is None else ball - self.previous
         self.previous = ball
         return np.concatenate(
