@@ -11,6 +11,7 @@ import time
 
 import pytest
 import zmq
+from processes import cpu_used, wait_gone
 
 from gym_mame import protocol
 from gym_mame.bridge import MameBridge, find_mame
@@ -39,11 +40,6 @@ def a2600():
     bridge = MameBridge("a2600", media={"cart": breakout_cart()})
     yield bridge
     bridge.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_describe_pong_netlist() -> None:
@@ -156,9 +152,7 @@ def test_idle_mame_uses_no_cpu(a2600: MameBridge) -> None:
     a2600.step([(1, [])])
     pid = a2600.proc.pid
     time.sleep(1.0)  # start-up threads finish and are accounted first
-    before = cpu_seconds(pid)
-    time.sleep(1.0)
-    assert cpu_seconds(pid) - before < 0.05  # blocked on its request pipe, not spinning
+    assert cpu_used(pid, 1.0) < 0.05  # blocked on its request pipe, not spinning
 
 
 def test_close_is_idempotent_and_stops_mame(a2600: MameBridge) -> None:
@@ -212,15 +206,8 @@ def test_unknown_machine_is_reported() -> None:
 
 def assert_exits_soon(pid: int, seconds: float = 5) -> None:
     """Fail (and kill it) unless process ``pid`` is gone or a zombie within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return
-        if state == "Z":  # exited, waiting for init to reap it
-            return
-        time.sleep(0.05)
+    if wait_gone(pid, seconds):
+        return
     os.kill(pid, signal.SIGKILL)
     pytest.fail(f"MAME {pid} outlived its Python parent")
 

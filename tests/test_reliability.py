@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zmq
+from processes import alive, cpu_used, wait_gone
 
 from gym_mame import MameEnv, protocol
 from gym_mame.bridge import MameBridge, find_mame
@@ -45,29 +46,6 @@ REAL_MAME = find_mame()
 
 def breakout_cart() -> str:
     return str(find_cartridge(load("a2600-breakout").cartridge, rom_paths()))
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie waiting to be reaped counts as gone)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
-
-
-def wait_gone(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def mame_processes(marker: str) -> list[int]:
@@ -290,9 +268,7 @@ def test_a_request_cut_short_never_spins_and_times_out() -> None:
         # a blocked one may still be finishing its last frame in the first window.
         used = []
         for _ in range(4):
-            before = cpu_seconds(pid)
-            time.sleep(0.5)
-            used.append(cpu_seconds(pid) - before)
+            used.append(cpu_used(pid, 0.5))
             if used[-1] < 0.05:
                 break
         assert min(used) < 0.05, f"MAME used {used} s of CPU per 0.5 s while blocked"

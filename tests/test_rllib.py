@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import alive
 
 ray = pytest.importorskip("ray", reason="the ray extra (pip install 'gym_mame[ray]')")
 
@@ -35,10 +36,8 @@ def mames_of(marker: str) -> list[int]:
         try:
             if "mame" not in Path(f"/proc/{pid}/comm").read_text():
                 continue
-            if marker.encode() in Path(f"/proc/{pid}/environ").read_bytes():
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-                if state != "Z":
-                    found.append(int(pid))
+            if marker.encode() in Path(f"/proc/{pid}/environ").read_bytes() and alive(int(pid)):
+                found.append(int(pid))
         except OSError:
             continue
     return found
