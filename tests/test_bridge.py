@@ -11,7 +11,7 @@ import time
 
 import pytest
 import zmq
-from processes import cpu_used, wait_gone
+from processes import least_cpu_used, wait_gone
 
 from gym_mame import protocol
 from gym_mame.bridge import MameBridge, find_mame
@@ -151,8 +151,9 @@ def test_idle_mame_uses_no_cpu(a2600: MameBridge) -> None:
     a2600.configure("", [], [])
     a2600.step([(1, [])])
     pid = a2600.proc.pid
-    time.sleep(1.0)  # start-up threads finish and are accounted first
-    assert cpu_used(pid, 1.0) < 0.05  # blocked on its request pipe, not spinning
+    time.sleep(1.0)  # start-up work finishes first (seen taking over a second under load)
+    used = least_cpu_used(pid, 1.0, windows=5)  # blocked on its request pipe, not spinning
+    assert min(used) < 0.05, f"MAME used {used} s of CPU per second while idle"
 
 
 def test_close_is_idempotent_and_stops_mame(a2600: MameBridge) -> None:

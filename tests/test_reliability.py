@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zmq
-from processes import alive, cpu_used, wait_gone
+from processes import alive, least_cpu_used, wait_gone
 
 from gym_mame import MameEnv, protocol
 from gym_mame.bridge import MameBridge, find_mame
@@ -264,13 +264,7 @@ def test_a_request_cut_short_never_spins_and_times_out() -> None:
         bridge._pending = b"\x04"
         bridge.sent_at = time.monotonic()
         time.sleep(1.0)
-        # A spinning MAME burns about 0.5 s of CPU in every half second; on a loaded machine
-        # a blocked one may still be finishing its last frame in the first window.
-        used = []
-        for _ in range(4):
-            used.append(cpu_used(pid, 0.5))
-            if used[-1] < 0.05:
-                break
+        used = least_cpu_used(pid, 0.5, windows=4)  # a spinning MAME: ~0.5 s in each
         assert min(used) < 0.05, f"MAME used {used} s of CPU per 0.5 s while blocked"
         with pytest.raises(MameTimeoutError, match="took more than 4 s to answer"):
             bridge.receive()
