@@ -56,12 +56,9 @@ def parse_args() -> argparse.Namespace:
 
 
 class PongFeatures(gym.vector.VectorObservationWrapper):
-    """TTL Pong's observation, scaled to about [-1, 1]: the ball's position (its vertical and
-    horizontal counters), its motion since the previous step, both paddles and both scores.
-
-    The horizontal counter reads as the ball's column (one per horizontal clock) modulo 256:
-    column = -counter mod 256, taken past 256 when below the left paddle's column (57), so
-    that the court, columns 57 to 313, reads without a wrap."""
+    """TTL Pong's observation, scaled to about [-1, 1]: the ball's position (its column, which
+    the integration derives from the horizontal ball counter, and its vertical counter), its
+    motion since the previous step, both paddles and both scores."""
 
     def __init__(self, env: gym.vector.VectorEnv) -> None:
         super().__init__(env)
@@ -71,8 +68,7 @@ class PongFeatures(gym.vector.VectorObservationWrapper):
         self.previous: np.ndarray | None = None
 
     def observations(self, obs: dict) -> np.ndarray:
-        x = -obs["ball_h"][:, 0].astype(np.float32) % 256
-        x = np.where(x < 57, x + 256, x) / 313
+        x = obs["ball_x"][:, 0] / 313  # the court: columns 57 to 313
         y = obs["ball_counter"][:, 0] / 255
         emulators = [e.emulator for e in self.env.unwrapped.envs]
         ours = np.array([e.positions["PADDLE"] for e in emulators]) / 255

@@ -96,8 +96,9 @@ def test_a_tracking_agent_returns_the_ball(env) -> None:
 
 
 def test_ball_counters_give_the_balls_place_on_the_screen(env) -> None:
-    """ball_h reads the ball's column as -ball_h mod 256 (one column per horizontal clock,
-    the observation's width), ball_counter its row as 257 - ball_counter: exactly for the
+    """ball_x and ball_y (derived from the horizontal counter ball_h, -ball_h mod 256 taken
+    past 256 below the left paddle, and from the vertical ball_counter) are the ball's
+    column and row in the observation (one column per horizontal clock): exactly for the
     served ball, and with an offset that depends on the ball's speed after a paddle's hit
     (the circuit moves the ball by changing what its counters reload), so always moving with
     the ball. Checked against the ball's lit pixels, away from net, paddles and scores."""
@@ -109,15 +110,15 @@ def test_ball_counters_give_the_balls_place_on_the_screen(env) -> None:
         lit[:52] = False  # the scores
         lit[:, :62] = lit[:, 310:] = lit[:, 184] = False  # the paddles and the net
         rows, cols = np.nonzero(lit)
-        seen.append((cols.min(), -info["ball_h"] % 256, rows.max() - 3,  # 4 rows tall
-                     257 - info["ball_counter"]) if cols.size else None)
+        seen.append((cols.min(), info["ball_x"], rows.max() - 3,  # 4 rows tall
+                     info["ball_y"]) if cols.size else None)
     first = seen.index(next(s for s in seen if s))
     serve = seen[first:seen.index(None, first)]
     assert len(serve) >= 5 and all(x == cx and y == cy for x, cx, y, cy in serve)
     pairs = [(a, b) for a, b in itertools.pairwise(seen) if a and b]
     assert len(pairs) > 20
     for (x0, cx0, y0, cy0), (x1, cx1, y1, cy1) in pairs:
-        assert np.sign(x1 - x0) == np.sign((cx1 - cx0 + 128) % 256 - 128)
+        assert np.sign(x1 - x0) == np.sign(cx1 - cx0)
         assert np.sign(y1 - y0) == np.sign(cy1 - cy0)
 
 
