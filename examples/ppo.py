@@ -50,6 +50,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--vf-coef", type=float, default=0.5, help="value loss weight")
     p.add_argument("--max-grad-norm", type=float, default=0.5, help="gradient clipping")
     p.add_argument("--hidden", type=int, default=64, help="units of the MLP's two layers")
+    p.add_argument("--return-bonus", type=float, default=0.0,
+                   help="pong-ttl only: reward added for each ball the agent returns (not in "
+                        "the logged returns, which are the game's points)")
     p.add_argument("--out", default="runs", help="where logs and checkpoints go")
     p.add_argument("--checkpoint-every", type=int, default=50, help="updates between saves")
     return p.parse_args()
@@ -84,6 +87,26 @@ class PongFeatures(gym.vector.VectorObservationWrapper):
             axis=1).astype(np.float32)
 
 
+class PongReturnBonus(gym.vector.VectorWrapper):
+    """Adds ``bonus`` to the reward of a step in which the agent returned the ball (it was
+    coming left, near the agent's paddle, and now goes right): a denser signal for the first
+    skill, returning the ball, than the points, which come about a hundred steps apart."""
+
+    def __init__(self, env: gym.vector.VectorEnv, bonus: float) -> None:
+        super().__init__(env)
+        self.bonus = bonus
+        self.coming = np.zeros(env.num_envs, bool)
+
+    def step(self, actions: np.ndarray):
+        obs, reward, terminated, truncated, info = self.env.step(actions)
+        x, motion = obs[:, 0], obs[:, 2]  # PongFeatures' ball column and its motion
+        near = x < (57 + 64) / 313  # within 64 columns of the agent's paddle
+        returned = self.coming & (motion > 0) & near
+        moving_left = (motion < 0) & (motion > -1)  # -1: a jump (a new serve, a missed ball)
+        self.coming = (moving_left | (self.coming & (motion == 0))) & near
+        return obs, reward + self.bonus * returned, terminated, truncated, info
+
+
 def make_envs(args: argparse.Namespace) -> gym.vector.VectorEnv:
     """The same task on either backend: ALE v5's defaults (sticky actions 0.25, the minimal
     action set, 108,000 frames an episode), RAM observations."""
@@ -92,7 +115,10 @@ def make_envs(args: argparse.Namespace) -> gym.vector.VectorEnv:
 
         envs = gym.make_vec("Mame/pong-v0", num_envs=args.num_envs, obs_type="dict",
                             frameskip=args.frameskip)
-        return gym.wrappers.vector.RecordEpisodeStatistics(PongFeatures(envs))
+        envs = gym.wrappers.vector.RecordEpisodeStatistics(PongFeatures(envs))
+        return PongReturnBonus(envs, args.return_bonus) if args.return_bonus else envs
+    if args.return_bonus:
+        raise SystemExit("--return-bonus is for --game pong-ttl only")
     if args.backend == "mame":
         import gym_mame  # noqa: F401
 

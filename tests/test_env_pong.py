@@ -97,7 +97,7 @@ def test_a_tracking_agent_returns_the_ball(env) -> None:
 
 def test_ball_counters_give_the_balls_place_on_the_screen(env) -> None:
     """ball_x and ball_y (derived from the horizontal counter ball_h, -ball_h mod 256 taken
-    past 256 below the left paddle, and from the vertical ball_counter) are the ball's
+    past 256 where the ball is at the right end, and from the vertical ball_counter) are the ball's
     column and row in the observation (one column per horizontal clock): exactly for the
     served ball, and with an offset that depends on the ball's speed after a paddle's hit
     (the circuit moves the ball by changing what its counters reload), so always moving with
