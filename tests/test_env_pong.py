@@ -122,6 +122,35 @@ def test_ball_counters_give_the_balls_place_on_the_screen(env) -> None:
         assert np.sign(y1 - y0) == np.sign(cy1 - cy0)
 
 
+def test_ball_x_keeps_to_its_end_of_the_court_in_rallies(env) -> None:
+    """Near either paddle the 256-column counter reads the same (a ball coming off the
+    opponent's paddle reads 12 columns behind): ball_x must still place the ball at its own
+    end of the court, within the counters' offset (-12 to +4 columns), through rallies."""
+    _, info = env.reset(seed=0)
+    offsets, turns = [], set()
+    x, direction = info["ball_x"], 0
+    for _ in range(400):
+        target = 0.9 * info["ball_counter"] + 5.4  # the built-in opponent's rule: rallies
+        position = env.unwrapped.emulator.positions["PADDLE"]
+        action = UP if target > position + 3 else DOWN if target < position - 3 else NOOP
+        obs, _, _, _, info = env.step(action)
+        lit = obs.max(axis=2) > 128
+        lit[:52] = False
+        lit[:, :62] = lit[:, 310:] = lit[:, 184] = False
+        cols = np.nonzero(lit)[1]
+        if cols.size:  # the ball is not lit in every frame
+            offsets.append(info["ball_x"] - cols.min())
+        move = info["ball_x"] - x
+        if 0 < abs(move) < 40:  # in flight, not a new serve
+            if direction and np.sign(move) != direction:
+                turns.add("left" if x < 184 else "right")
+            direction = np.sign(move)
+        x = info["ball_x"]
+    assert turns == {"left", "right"}  # both paddles hit the ball
+    assert len(offsets) > 50
+    assert min(offsets) >= -12 and max(offsets) <= 4, sorted(set(offsets))
+
+
 def test_same_seed_same_observations(env) -> None:
     actions = np.random.default_rng(3).integers(0, 3, 40)
 
