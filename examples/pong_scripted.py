@@ -22,7 +22,6 @@ COURT_LEFT = 57  # the left paddle's column
 def play(offset: float, frameskip: int, frames: int) -> tuple[int, int, int]:
     """(points won, points lost, steps) of one game with this offset."""
     env = gym.make("Mame/pong-v0", obs_type="dict", frameskip=frameskip)
-    paddle = env.unwrapped.emulator.positions  # the analog paddles' current values
     obs, _ = env.reset(seed=0)
     won = lost = steps = 0
     previous_x = None
@@ -32,7 +31,7 @@ def play(offset: float, frameskip: int, frames: int) -> tuple[int, int, int]:
         previous_x = x
         # the built-in opponent's own rule centres the paddle on the ball: 0.9 c + 5.4
         target = 0.9 * int(obs["ball_counter"][0]) + 5.4 + (offset if coming else 0)
-        error = target - paddle["PADDLE"]
+        error = target - env.unwrapped.emulator.positions["PADDLE"]  # the paddle's value
         step = 2 * frameskip  # half of what a step's nudge moves the paddle
         action = 1 if error > step else 2 if error < -step else 0  # UP, DOWN, NOOP
         obs, reward, terminated, truncated, _ = env.step(action)
