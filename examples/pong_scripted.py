@@ -19,9 +19,9 @@ import gym_mame  # noqa: F401  (registers Mame/pong-v0)
 COURT_LEFT = 57  # the left paddle's column
 
 
-def play(offset: float, frameskip: int, frames: int) -> tuple[int, int, int]:
+def play(env: gym.Env, offset: float, frameskip: int, frames: int) -> tuple[int, int, int]:
     """(points won, points lost, steps) of one game with this offset."""
-    env = gym.make("Mame/pong-v0", obs_type="dict", frameskip=frameskip)
+    rule = env.unwrapped.game.opponent  # the built-in opponent's rule centres its paddle
     obs, _ = env.reset(seed=0)
     won = lost = steps = 0
     previous_x = None
@@ -29,8 +29,8 @@ def play(offset: float, frameskip: int, frames: int) -> tuple[int, int, int]:
         x = int(obs["ball_x"][0])
         coming = previous_x is not None and x < previous_x and x < COURT_LEFT + 120
         previous_x = x
-        # the built-in opponent's own rule centres the paddle on the ball: 0.9 c + 5.4
-        target = 0.9 * int(obs["ball_counter"][0]) + 5.4 + (offset if coming else 0)
+        centre = rule.scale * int(obs[rule.follow][0]) + rule.offset
+        target = centre + (offset if coming else 0)
         error = target - env.unwrapped.emulator.positions["PADDLE"]  # the paddle's value
         step = 2 * frameskip  # half of what a step's nudge moves the paddle
         action = 1 if error > step else 2 if error < -step else 0  # UP, DOWN, NOOP
@@ -38,7 +38,6 @@ def play(offset: float, frameskip: int, frames: int) -> tuple[int, int, int]:
         won, lost, steps = won + (reward > 0), lost + (reward < 0), steps + 1
         if terminated or truncated:
             break
-    env.close()
     return won, lost, steps
 
 
@@ -49,10 +48,12 @@ def main() -> None:
                    help="paddle units off the ball's centre when it comes back")
     p.add_argument("--frames", type=int, default=12_000, help="most frames a game may run")
     args = p.parse_args()
+    env = gym.make("Mame/pong-v0", obs_type="dict", frameskip=args.frameskip)
     for offset in args.offsets:
-        won, lost, steps = play(offset, args.frameskip, args.frames)
+        won, lost, steps = play(env, offset, args.frameskip, args.frames)
         print(f"frameskip {args.frameskip}, offset {offset:+g}: {won}-{lost} "
               f"in {steps * args.frameskip} frames", flush=True)
+    env.close()
 
 
 if __name__ == "__main__":
