@@ -53,36 +53,48 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--return-bonus", type=float, default=0.0,
                    help="pong-ttl only: reward added for each ball the agent returns (not in "
                         "the logged returns, which are the game's points)")
+    p.add_argument("--bonus-fade-frames", type=int, default=0,
+                   help="pong-ttl: the return bonus fades to nothing over these frames (0: never)")
     p.add_argument("--out", default="runs", help="where logs and checkpoints go")
     p.add_argument("--checkpoint-every", type=int, default=50, help="updates between saves")
     return p.parse_args()
 
 
 class PongFeatures(gym.vector.VectorObservationWrapper):
-    """TTL Pong's observation, scaled to about [-1, 1]: the ball's position (its column, which
-    the integration derives from the horizontal ball counter, and its vertical counter), its
-    motion since the previous step, both paddles and both scores."""
+    """TTL Pong's observation, scaled to about [-1, 1]: the ball's position (``ball_x``, the
+    column the integration derives from the horizontal counter, and the vertical counter), its
+    motion since the previous step, where each paddle stands against the ball's height, our
+    paddle's height (to know the walls) and both scores.
+
+    The ball's height is put in paddle units by the integration's opponent rule (the paddle
+    value that centres a paddle on it). A player aims within a few units of it, which is a
+    hundredth of the paddles' range: given as raw heights, the difference is too fine for a
+    small network to find soon; given as the difference over 32 units, one step's nudge at
+    frameskip 2 (8 units) moves it by a quarter."""
 
     def __init__(self, env: gym.vector.VectorEnv) -> None:
         super().__init__(env)
-        self.single_observation_space = gym.spaces.Box(-1, 1, (8,), np.float32)
+        self.single_observation_space = gym.spaces.Box(-1, 1, (9,), np.float32)
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space,
                                                               env.num_envs)
+        self.rule = env.unwrapped.envs[0].unwrapped.game.opponent
         self.previous: np.ndarray | None = None
 
     def observations(self, obs: dict) -> np.ndarray:
         x = obs["ball_x"][:, 0] / 313  # the court: columns 57 to 313
         y = obs["ball_counter"][:, 0] / 255
         emulators = [e.emulator for e in self.env.unwrapped.envs]
-        ours = np.array([e.positions["PADDLE"] for e in emulators]) / 255
-        theirs = np.array([e.positions["PADDLE2"] for e in emulators]) / 255
+        ours = np.array([e.positions["PADDLE"] for e in emulators])
+        theirs = np.array([e.positions["PADDLE2"] for e in emulators])
+        centre = self.rule.scale * obs[self.rule.follow][:, 0] + self.rule.offset
         ball = np.stack([x, y], axis=1)
         # The ball's motion over the last step (none at the first observation; after an
         # episode's end, one step sees the jump to the new serve).
         motion = np.zeros_like(ball) if self.previous is None else ball - self.previous
         self.previous = ball
+        against = np.clip(np.stack([centre - ours, centre - theirs], axis=1) / 32, -1, 1)
         return np.concatenate(
-            [ball, np.clip(motion * 8, -1, 1), np.stack([ours, theirs], axis=1),
+            [ball, np.clip(motion * 8, -1, 1), against, ours[:, None] / 255,
              np.stack([obs["score_left"][:, 0], obs["score_right"][:, 0]], axis=1) / 11],
             axis=1).astype(np.float32)
 
@@ -90,21 +102,27 @@ class PongFeatures(gym.vector.VectorObservationWrapper):
 class PongReturnBonus(gym.vector.VectorWrapper):
     """Adds ``bonus`` to the reward of a step in which the agent returned the ball (it was
     coming left, near the agent's paddle, and now goes right): a denser signal for the first
-    skill, returning the ball, than the points, which come about a hundred steps apart."""
+    skill, returning the ball, than the points, which come about a hundred steps apart.
 
-    def __init__(self, env: gym.vector.VectorEnv, bonus: float) -> None:
+    The bonus fades linearly to nothing over the first ``fade`` steps of each sub-env (0: it
+    never fades). Measured: a bonus that stays makes an endless rally pay more than points,
+    and a policy that had learnt to win went on to rally until the episodes' frame limit."""
+
+    def __init__(self, env: gym.vector.VectorEnv, bonus: float, fade: int) -> None:
         super().__init__(env)
-        self.bonus = bonus
+        self.bonus, self.fade, self.steps = bonus, fade, 0
         self.coming = np.zeros(env.num_envs, bool)
 
     def step(self, actions: np.ndarray):
         obs, reward, terminated, truncated, info = self.env.step(actions)
+        self.steps += 1
+        bonus = self.bonus * (max(0.0, 1 - self.steps / self.fade) if self.fade else 1.0)
         x, motion = obs[:, 0], obs[:, 2]  # PongFeatures' ball column and its motion
         near = x < (57 + 64) / 313  # within 64 columns of the agent's paddle
         returned = self.coming & (motion > 0) & near
         moving_left = (motion < 0) & (motion > -1)  # -1: a jump (a new serve, a missed ball)
         self.coming = (moving_left | (self.coming & (motion == 0))) & near
-        return obs, reward + self.bonus * returned, terminated, truncated, info
+        return obs, reward + bonus * returned, terminated, truncated, info
 
 
 def make_envs(args: argparse.Namespace) -> gym.vector.VectorEnv:
@@ -116,7 +134,10 @@ def make_envs(args: argparse.Namespace) -> gym.vector.VectorEnv:
         envs = gym.make_vec("Mame/pong-v0", num_envs=args.num_envs, obs_type="dict",
                             frameskip=args.frameskip)
         envs = gym.wrappers.vector.RecordEpisodeStatistics(PongFeatures(envs))
-        return PongReturnBonus(envs, args.return_bonus) if args.return_bonus else envs
+        if not args.return_bonus:
+            return envs
+        fade = args.bonus_fade_frames // (args.num_envs * args.frameskip)
+        return PongReturnBonus(envs, args.return_bonus, fade)
     if args.return_bonus:
         raise SystemExit("--return-bonus is for --game pong-ttl only")
     if args.backend == "mame":
