@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -67,19 +68,22 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for backend, seeds in sorted(runs.items()):
         curves = np.array([windowed(rows, edges) for rows in seeds.values()])
-        with np.errstate(all="ignore"):  # windows where no seed ended an episode
+        with warnings.catch_warnings():  # windows where no seed ended an episode
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(curves, axis=0)
             low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
         colour = COLOURS.get(backend)
         ax.plot(centres, mean, color=colour,
-                label=f"{LABELS.get(backend, backend)}, {len(seeds)} seeds")
+                label=f"{LABELS.get(backend, backend)}, {len(seeds)} seed"
+                      + ("s" if len(seeds) > 1 else ""))
         ax.fill_between(centres, low, high, color=colour, alpha=0.2, linewidth=0)
         finals = curves[:, -1]
         print(f"{backend}: seeds {sorted(seeds)}; return over the last {args.window:,.0f} "
               f"frames: mean {np.nanmean(finals):.1f}, seeds {np.round(finals, 1).tolist()}")
     ax.set_xlabel("emulated frames")
     ax.set_ylabel("episode return")
-    ax.set_title(f"PPO on {args.game} (RAM observations): mean and range over seeds")
+    inputs = "integration variables" if args.game == "pong-ttl" else "RAM observations"
+    ax.set_title(f"PPO on {args.game} ({inputs}): mean and range over seeds")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
