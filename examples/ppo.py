@@ -82,11 +82,12 @@ class PongFeatures(gym.vector.VectorObservationWrapper):
 
     def observations(self, obs: dict) -> np.ndarray:
         x = obs["ball_x"][:, 0] / 313  # the court: columns 57 to 313
-        y = obs["ball_counter"][:, 0] / 255
+        counter = obs[self.rule.follow][:, 0]  # the ball's vertical counter, which it follows
+        y = counter / 255
         emulators = [e.emulator for e in self.env.unwrapped.envs]
         ours = np.array([e.positions["PADDLE"] for e in emulators])
         theirs = np.array([e.positions["PADDLE2"] for e in emulators])
-        centre = self.rule.scale * obs[self.rule.follow][:, 0] + self.rule.offset
+        centre = self.rule.scale * counter + self.rule.offset
         ball = np.stack([x, y], axis=1)
         # The ball's motion over the last step (none at the first observation; after an
         # episode's end, one step sees the jump to the new serve).
