@@ -191,7 +191,7 @@ def main() -> None:
     args = parse_args()
     name = f"{args.game}_{args.backend}_seed{args.seed}"
     out = Path(args.out) / name
-    out.mkdir(parents=True, exist_ok=True)
+    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     writer = SummaryWriter(str(out))
     writer.add_text("args", str(vars(args)))
     torch.manual_seed(args.seed)
@@ -286,8 +286,12 @@ def main() -> None:
         writer.add_scalar("losses/entropy", entropy.mean().item(), frames)
         writer.add_scalar("charts/frames_per_second", frames / (time.time() - started), frames)
         if update % args.checkpoint_every == 0 or update == updates:
-            torch.save({"agent": agent.state_dict(), "optimizer": optimizer.state_dict(),
-                        "frames": frames, "args": vars(args)}, out / "checkpoint.pt")
+            # The latest in checkpoint.pt, and each one kept: a policy can get worse later on,
+            # and examples/evaluate.py plays the one that was best.
+            state = {"agent": agent.state_dict(), "optimizer": optimizer.state_dict(),
+                     "frames": frames, "args": vars(args)}
+            torch.save(state, out / "checkpoint.pt")
+            torch.save(state, out / "checkpoints" / f"{frames:010d}.pt")
 
     bar.close()
     log.close()

@@ -58,3 +58,17 @@ def test_a_short_pong_run_writes_episodes_logs_and_a_checkpoint(tmp_path: Path):
     assert (run / "checkpoint.pt").stat().st_size > 0
     assert list(run.glob("events.out.tfevents.*"))
     assert "3072 frames" in done.stdout  # 12 updates of 2 x 64 steps of 2 frames
+    kept = run / "checkpoints" / "0000003072.pt"  # each save kept, named by its frames
+    assert kept.stat().st_size > 0
+
+    # examples/evaluate.py plays the kept checkpoint for one whole game (to 11 points)
+    command = [sys.executable, str(EXAMPLES / "evaluate.py"), str(kept), "--games", "1",
+               "--num-envs", "1"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = done.stdout.strip().splitlines()[-1].split("|")
+    assert row[1].strip() == "0000003072.pt" and row[2].strip() == "3,072"
+    assert row[3].strip() in ("0 of 1", "1 of 1")
+    ret, steps = float(row[4]), float(row[7].replace(",", ""))
+    assert -11 <= ret <= 11 and ret != 0  # a game ends when one side has 11 points
+    assert steps > 11 * 20  # eleven points at least, each a serve and a crossing

@@ -1,0 +1,81 @@
+"""Plays checkpoints of examples/ppo.py for whole games and reports how they score: how many
+games each won, and the points for and against. Training curves mix policies as they change;
+this measures one fixed policy, on the same env and features it was trained on, with no
+return bonus.
+
+    python examples/evaluate.py runs/pong-ttl_mame_seed1/checkpoints/0000450560.pt --games 20
+
+Each sub-env plays the same number of games (``--games`` / ``--num-envs``), so that short
+games are not over-counted. Actions are sampled from the policy, as in training, unless
+``--greedy`` takes the likeliest.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+from ppo import Agent, make_envs, to_tensor
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("checkpoints", nargs="+", type=Path, help="checkpoint files of ppo.py")
+    p.add_argument("--games", type=int, default=20, help="games (episodes) per checkpoint")
+    p.add_argument("--num-envs", type=int, default=4, help="sub-envs playing at once")
+    p.add_argument("--seed", type=int, default=1000, help="seed of the envs and the sampling")
+    p.add_argument("--greedy", action="store_true", help="take the likeliest action")
+    return p.parse_args()
+
+
+def play(checkpoint: Path, games: int, num_envs: int, seed: int, greedy: bool) -> np.ndarray:
+    """Returns one row per game: its return (the points difference) and its length in steps."""
+    if games % num_envs:
+        raise SystemExit(f"--games ({games}) must be a multiple of --num-envs ({num_envs})")
+    saved = torch.load(checkpoint, weights_only=False)
+    train = argparse.Namespace(**saved["args"])
+    train.num_envs, train.return_bonus = num_envs, 0.0
+    envs = make_envs(train)
+    agent = Agent(int(np.prod(envs.single_observation_space.shape)),
+                  int(envs.single_action_space.n), train.hidden)
+    agent.load_state_dict(saved["agent"])
+    torch.manual_seed(seed)
+    per_env = games // num_envs
+    results: list[list[tuple[float, int]]] = [[] for _ in range(num_envs)]
+    try:
+        obs, _ = envs.reset(seed=seed)
+        while min(len(r) for r in results) < per_env:
+            with torch.no_grad():
+                x = to_tensor(obs).reshape(num_envs, -1)
+                if greedy:
+                    action = agent.actor(agent.body(x)).argmax(-1)
+                else:
+                    action = agent.act(x)[0]
+            obs, _, _, _, info = envs.step(action.numpy())
+            if "episode" in info:
+                for i in np.flatnonzero(info["_episode"]):
+                    if len(results[i]) < per_env:
+                        results[i].append((float(info["episode"]["r"][i]),
+                                           int(info["episode"]["l"][i])))
+    finally:
+        envs.close()
+    return np.array([game for r in results for game in r])
+
+
+def main() -> None:
+    args = parse_args()
+    print("| checkpoint | frames trained | games won | mean return | min | max | mean steps |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for checkpoint in args.checkpoints:
+        games = play(checkpoint, args.games, args.num_envs, args.seed, args.greedy)
+        frames = torch.load(checkpoint, weights_only=False)["frames"]
+        ret, steps = games[:, 0], games[:, 1]
+        print(f"| {checkpoint.name} | {frames:,} | {int((ret > 0).sum())} of {len(ret)} | "
+              f"{ret.mean():+.2f} | {ret.min():+g} | {ret.max():+g} | {steps.mean():,.0f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
