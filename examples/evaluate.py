@@ -1,7 +1,7 @@
-"""Plays checkpoints of examples/ppo.py for whole games and reports how they score: how many
-games each won, and the points for and against. Training curves mix policies as they change;
-this measures one fixed policy, on the same env and features it was trained on, with no
-return bonus.
+"""Plays checkpoints of examples/ppo.py for whole games and reports how they score: games won,
+lost and cut short, and the points difference. Training curves mix policies as they change;
+this measures one fixed policy, on the env and features it was trained on, with no return
+bonus.
 
     python examples/evaluate.py runs/pong-ttl_mame_seed1/checkpoints/0000450560.pt --games 20
 
@@ -26,17 +26,22 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--games", type=int, default=20, help="games (episodes) per checkpoint")
     p.add_argument("--num-envs", type=int, default=4, help="sub-envs playing at once")
     p.add_argument("--seed", type=int, default=1000, help="seed of the envs and the sampling")
+    p.add_argument("--max-frames", type=int, default=20_000,
+                   help="frames before a game is cut short: a rally can last the 108,000 "
+                        "frames of training's limit, half an hour here")
     p.add_argument("--greedy", action="store_true", help="take the likeliest action")
     return p.parse_args()
 
 
-def play(checkpoint: Path, games: int, num_envs: int, seed: int, greedy: bool) -> np.ndarray:
-    """Returns one row per game: its return (the points difference) and its length in steps."""
+def play(checkpoint: Path, games: int, num_envs: int, seed: int, max_frames: int,
+         greedy: bool) -> tuple[np.ndarray, int]:
+    """Returns one row per game, its return (the points difference) and its length in steps,
+    and the frameskip it was trained with."""
     if games % num_envs:
         raise SystemExit(f"--games ({games}) must be a multiple of --num-envs ({num_envs})")
     saved = torch.load(checkpoint, weights_only=False)
     train = argparse.Namespace(**saved["args"])
-    train.num_envs, train.return_bonus = num_envs, 0.0
+    train.num_envs, train.return_bonus, train.max_episode_frames = num_envs, 0.0, max_frames
     envs = make_envs(train)
     agent = Agent(int(np.prod(envs.single_observation_space.shape)),
                   int(envs.single_action_space.n), train.hidden)
@@ -61,20 +66,24 @@ def play(checkpoint: Path, games: int, num_envs: int, seed: int, greedy: bool) -
                                            int(info["episode"]["l"][i])))
     finally:
         envs.close()
-    return np.array([game for r in results for game in r])
+    return np.array([game for r in results for game in r]), train.frameskip
 
 
 def main() -> None:
     args = parse_args()
-    print("| checkpoint | frames trained | games won | mean return | min | max | mean steps |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| checkpoint | frames trained | games won | lost | cut short | mean return | min "
+          "| max | mean steps |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for checkpoint in args.checkpoints:
-        games = play(checkpoint, args.games, args.num_envs, args.seed, args.greedy)
+        games, frameskip = play(checkpoint, args.games, args.num_envs, args.seed,
+                                args.max_frames, args.greedy)
         frames = torch.load(checkpoint, weights_only=False)["frames"]
         ret, steps = games[:, 0], games[:, 1]
-        print(f"| {checkpoint.name} | {frames:,} | {int((ret > 0).sum())} of {len(ret)} | "
-              f"{ret.mean():+.2f} | {ret.min():+g} | {ret.max():+g} | {steps.mean():,.0f} |",
-              flush=True)
+        cut = steps * frameskip >= args.max_frames  # neither side had reached 11 points
+        won, lost = int(((ret > 0) & ~cut).sum()), int(((ret < 0) & ~cut).sum())
+        print(f"| {checkpoint.name} | {frames:,} | {won} of {len(ret)} | {lost} | "
+              f"{int(cut.sum())} | {ret.mean():+.2f} | {ret.min():+g} | {ret.max():+g} | "
+              f"{steps.mean():,.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ Observations are the console's 128 bytes of RAM (scaled to [0, 1]) and the polic
 MLP: cheap on a CPU. For TTL Pong, which has no RAM, the observation is what its
 integration reads (the ball's counters, the scores), the ball's motion and both paddles.
 Each run writes TensorBoard logs, a CSV of episode returns against emulated frames, and
-checkpoints to ``runs/<name>/``.
+checkpoints to ``runs/<name>/``; ``examples/evaluate.py`` plays a checkpoint for whole games.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ def parse_args() -> argparse.Namespace:
                         "the logged returns, which are the game's points)")
     p.add_argument("--bonus-fade-frames", type=int, default=0,
                    help="pong-ttl: the return bonus fades to nothing over these frames (0: never)")
+    p.add_argument("--max-episode-frames", type=int, default=108_000,
+                   help="frames before an episode is cut short (ALE v5's default)")
     p.add_argument("--out", default="runs", help="where logs and checkpoints go")
     p.add_argument("--checkpoint-every", type=int, default=50, help="updates between saves")
     return p.parse_args()
@@ -133,7 +135,8 @@ def make_envs(args: argparse.Namespace) -> gym.vector.VectorEnv:
         import gym_mame
 
         envs = gym.make_vec("Mame/pong-v0", num_envs=args.num_envs, obs_type="dict",
-                            frameskip=args.frameskip)
+                            frameskip=args.frameskip,
+                            max_num_frames_per_episode=args.max_episode_frames)
         envs = gym.wrappers.vector.RecordEpisodeStatistics(PongFeatures(envs))
         if not args.return_bonus:
             return envs
@@ -145,14 +148,16 @@ def make_envs(args: argparse.Namespace) -> gym.vector.VectorEnv:
         import gym_mame  # noqa: F401
 
         envs = gym.make_vec(f"Mame/a2600-{args.game}-v0", num_envs=args.num_envs,
-                            obs_type="ram", frameskip=args.frameskip)
+                            obs_type="ram", frameskip=args.frameskip,
+                            max_num_frames_per_episode=args.max_episode_frames)
     else:
         import ale_py
 
         gym.register_envs(ale_py)
         name = "".join(w.capitalize() for w in args.game.split("_"))
         envs = gym.make_vec(f"ALE/{name}-v5", num_envs=args.num_envs, obs_type="ram",
-                            frameskip=args.frameskip, vectorization_mode="sync")
+                            frameskip=args.frameskip, vectorization_mode="sync",
+                            max_num_frames_per_episode=args.max_episode_frames)
     return gym.wrappers.vector.RecordEpisodeStatistics(envs)
 
 

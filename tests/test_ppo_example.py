@@ -68,7 +68,8 @@ def test_a_short_pong_run_writes_episodes_logs_and_a_checkpoint(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-2000:]
     row = done.stdout.strip().splitlines()[-1].split("|")
     assert row[1].strip() == "0000003072.pt" and row[2].strip() == "3,072"
-    assert row[3].strip() in ("0 of 1", "1 of 1")
-    ret, steps = float(row[4]), float(row[7].replace(",", ""))
+    won, lost, cut = row[3].strip(), int(row[4]), int(row[5])
+    assert won in ("0 of 1", "1 of 1") and cut == 0 and lost == (won == "0 of 1")
+    ret, steps = float(row[6]), float(row[9].replace(",", ""))
     assert -11 <= ret <= 11 and ret != 0  # a game ends when one side has 11 points
     assert steps > 11 * 20  # eleven points at least, each a serve and a crossing
