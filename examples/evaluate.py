@@ -3,7 +3,7 @@ lost and cut short, and the points difference. Training curves mix policies as t
 this measures one fixed policy, on the env and features it was trained on, with no return
 bonus.
 
-    python examples/evaluate.py runs/pong-ttl_mame_seed1/checkpoints/0000450560.pt --games 20
+    python examples/evaluate.py docs/learning/pong-ttl-agent.pt --games 12 --seed 500
 
 Each sub-env plays the same number of games (``--games`` / ``--num-envs``), so that short
 games are not over-counted. Actions are sampled from the policy, as in training, unless
@@ -33,13 +33,10 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def play(checkpoint: Path, games: int, num_envs: int, seed: int, max_frames: int,
-         greedy: bool) -> tuple[np.ndarray, int]:
-    """Returns one row per game, its return (the points difference) and its length in steps,
-    and the frameskip it was trained with."""
-    if games % num_envs:
-        raise SystemExit(f"--games ({games}) must be a multiple of --num-envs ({num_envs})")
-    saved = torch.load(checkpoint, weights_only=False)
+def play(saved: dict, games: int, num_envs: int, seed: int, max_frames: int,
+         greedy: bool) -> np.ndarray:
+    """Plays a loaded checkpoint; returns one row per game: its return (the points
+    difference) and its length in steps."""
     train = argparse.Namespace(**saved["args"])
     train.num_envs, train.return_bonus, train.max_episode_frames = num_envs, 0.0, max_frames
     envs = make_envs(train)
@@ -66,20 +63,23 @@ def play(checkpoint: Path, games: int, num_envs: int, seed: int, max_frames: int
                                            int(info["episode"]["l"][i])))
     finally:
         envs.close()
-    return np.array([game for r in results for game in r]), train.frameskip
+    return np.array([game for r in results for game in r])
 
 
 def main() -> None:
     args = parse_args()
+    if args.games % args.num_envs:
+        raise SystemExit(f"--games ({args.games}) must be a multiple of --num-envs "
+                         f"({args.num_envs})")
     print("| checkpoint | frames trained | games won | lost | cut short | mean return | min "
           "| max | mean steps |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for checkpoint in args.checkpoints:
-        games, frameskip = play(checkpoint, args.games, args.num_envs, args.seed,
-                                args.max_frames, args.greedy)
-        frames = torch.load(checkpoint, weights_only=False)["frames"]
-        ret, steps = games[:, 0], games[:, 1]
-        cut = steps * frameskip >= args.max_frames  # neither side had reached 11 points
+        saved = torch.load(checkpoint, weights_only=False)
+        games = play(saved, args.games, args.num_envs, args.seed, args.max_frames, args.greedy)
+        ret, steps, frames = games[:, 0], games[:, 1], saved["frames"]
+        # cut short: neither side had reached 11 points by the frame limit
+        cut = steps * saved["args"]["frameskip"] >= args.max_frames
         won, lost = int(((ret > 0) & ~cut).sum()), int(((ret < 0) & ~cut).sum())
         print(f"| {checkpoint.name} | {frames:,} | {won} of {len(ret)} | {lost} | "
               f"{int(cut.sum())} | {ret.mean():+.2f} | {ret.min():+g} | {ret.max():+g} | "
