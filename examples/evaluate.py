@@ -36,7 +36,7 @@ def parse_args() -> argparse.Namespace:
 def play(saved: dict, games: int, num_envs: int, seed: int, max_frames: int,
          greedy: bool) -> np.ndarray:
     """Plays a loaded checkpoint; returns one row per game: its return (the points
-    difference) and its length in steps."""
+    difference), its length in steps, and 1 if the frame limit cut it short."""
     train = argparse.Namespace(**saved["args"])
     train.num_envs, train.return_bonus, train.max_episode_frames = num_envs, 0.0, max_frames
     envs = make_envs(train)
@@ -45,7 +45,7 @@ def play(saved: dict, games: int, num_envs: int, seed: int, max_frames: int,
     agent.load_state_dict(saved["agent"])
     torch.manual_seed(seed)
     per_env = games // num_envs
-    results: list[list[tuple[float, int]]] = [[] for _ in range(num_envs)]
+    results: list[list[tuple[float, int, bool]]] = [[] for _ in range(num_envs)]
     try:
         obs, _ = envs.reset(seed=seed)
         while min(len(r) for r in results) < per_env:
@@ -55,12 +55,12 @@ def play(saved: dict, games: int, num_envs: int, seed: int, max_frames: int,
                     action = agent.actor(agent.body(x)).argmax(-1)
                 else:
                     action = agent.act(x)[0]
-            obs, _, _, _, info = envs.step(action.numpy())
+            obs, _, _, truncated, info = envs.step(action.numpy())
             if "episode" in info:
                 for i in np.flatnonzero(info["_episode"]):
                     if len(results[i]) < per_env:
                         results[i].append((float(info["episode"]["r"][i]),
-                                           int(info["episode"]["l"][i])))
+                                           int(info["episode"]["l"][i]), bool(truncated[i])))
     finally:
         envs.close()
     return np.array([game for r in results for game in r])
@@ -77,9 +77,7 @@ def main() -> None:
     for checkpoint in args.checkpoints:
         saved = torch.load(checkpoint, weights_only=False)
         games = play(saved, args.games, args.num_envs, args.seed, args.max_frames, args.greedy)
-        ret, steps, frames = games[:, 0], games[:, 1], saved["frames"]
-        # cut short: neither side had reached 11 points by the frame limit
-        cut = steps * saved["args"]["frameskip"] >= args.max_frames
+        ret, steps, cut, frames = games[:, 0], games[:, 1], games[:, 2] > 0, saved["frames"]
         won, lost = int(((ret > 0) & ~cut).sum()), int(((ret < 0) & ~cut).sum())
         print(f"| {checkpoint.name} | {frames:,} | {won} of {len(ret)} | {lost} | "
               f"{int(cut.sum())} | {ret.mean():+.2f} | {ret.min():+g} | {ret.max():+g} | "
