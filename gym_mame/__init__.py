@@ -14,8 +14,9 @@ for every integration folder found (see :mod:`gym_mame.integration`)::
 
 from __future__ import annotations
 
-from gym_mame.emulator import Emulator, EmulatorStep, State
-from gym_mame.env import MameEnv
+from gym_mame.envs.env import MameEnv
+from gym_mame.envs.registration import register_envs
+from gym_mame.envs.vector_env import MameVectorEnv
 from gym_mame.errors import (
     BridgeError,
     GymMameError,
@@ -30,23 +31,22 @@ from gym_mame.errors import (
     UnknownNameError,
 )
 from gym_mame.integration import list_options, list_scenarios, list_states
-from gym_mame.registration import register_envs
-from gym_mame.vector_env import MameVectorEnv
+from gym_mame.runtime.emulator import Emulator, EmulatorStep, State
 
 __version__ = "0.1.0"
 
 
 def parallel_env(game: str, num_players: int = 2, **kwargs: object) -> object:
     """Every player of ``game`` an agent, as a PettingZoo ``ParallelEnv`` (needs
-    pettingzoo); see :class:`gym_mame.pettingzoo_env.MameParallelEnv`."""
-    from gym_mame.pettingzoo_env import parallel_env as make
+    pettingzoo); see :class:`gym_mame.envs.pettingzoo_env.MameParallelEnv`."""
+    from gym_mame.envs.pettingzoo_env import parallel_env as make
 
     return make(game, num_players, **kwargs)
 
 
 def aec_env(game: str, num_players: int = 2, **kwargs: object) -> object:
     """The same game in PettingZoo's AEC form (through PettingZoo's own conversion)."""
-    from gym_mame.pettingzoo_env import aec_env as make
+    from gym_mame.envs.pettingzoo_env import aec_env as make
 
     return make(game, num_players, **kwargs)
 

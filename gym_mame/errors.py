@@ -14,6 +14,10 @@ class MameNotFoundError(GymMameError):
 class RomNotFoundError(GymMameError):
     """MAME could not find (or verify) the ROM set or cartridge a game needs."""
 
+    def __init__(self, message: str, found: str = "") -> None:
+        super().__init__(message)
+        self.found = found  # what MAME reported, without the advice (for a caller's own)
+
 
 class IntegrationError(GymMameError):
     """An integration folder is missing, unknown, or has an invalid file."""

@@ -40,12 +40,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers.vector import DtypeObservation
 
-from gym_mame.vector_env import MameVectorEnv
+from gym_mame.envs.vector_env import MameVectorEnv
 
 # env_config keys RLlib adds that are not env options
 _RLLIB_KEYS = ("num_envs", "worker_index", "vector_index", "remote", "num_workers")
-
-
 def _options(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     options = {k: v for k, v in dict(config).items() if k not in _RLLIB_KEYS}
     game = options.pop("game", None)
@@ -68,7 +66,7 @@ def multi_agent_env(config: Mapping[str, Any]) -> Any:
     from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
     from supersuit import dtype_v0
 
-    from gym_mame.pettingzoo_env import parallel_env
+    from gym_mame.envs.pettingzoo_env import parallel_env
 
     game, options = _options(config)
     players = int(options.pop("num_players", 2))

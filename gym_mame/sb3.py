@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
+from gym_mame.envs.vector_env import MameVectorEnv
 from gym_mame.errors import MissingExtraError
-from gym_mame.vector_env import MameVectorEnv
 
 try:
     from stable_baselines3.common.vec_env.base_vec_env import VecEnv

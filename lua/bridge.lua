@@ -2,7 +2,8 @@
 --
 -- It answers a small binary request/reply protocol. Requests come down stdin,
 -- a pipe from the Python process that launched MAME, each as its length (4
--- bytes) and its body; replies go back over ZeroMQ (a PAIR socket over a
+-- bytes), a tag (8 bytes) and its body; replies, led by their request's tag (so
+-- that Python knows a late reply to a request it gave up on), go back over ZeroMQ (a PAIR socket over a
 -- Unix-domain or loopback TCP socket, authenticated; see zmtp.lua). Every
 -- request is decoded field by field; nothing received is ever run as code.
 --
@@ -23,7 +24,7 @@
 -- "socket.127.0.0.1:port"), GYM_MAME_SECRET (the PLAIN password),
 -- GYM_MAME_LUA_DIR (this folder), and parent.lua's variables.
 
-local PROTOCOL_VERSION = 2
+local PROTOCOL_VERSION = 3
 
 local OP_HELLO, OP_DESCRIBE, OP_CONFIGURE, OP_STEP = 1, 2, 3, 4
 local OP_SAVE_STATE, OP_LOAD_STATE, OP_READ_MEMORY, OP_WRITE_MEMORY = 5, 6, 7, 8
@@ -35,6 +36,7 @@ local INPUT_DIGITAL, INPUT_ANALOG, INPUT_DIAL = 0, 1, 2
 local MAX_READ_BYTES = 64 << 20       -- one READ_MEMORY request
 local CONNECT_TIMEOUT = 10            -- seconds for the handshake
 local PARENT_CHECK_FRAMES = 64        -- how often a long STEP checks on the parent
+local SAME_POINT = 1e-9               -- seconds: two frame-hook calls at one point in time
 
 local lua_dir = os.getenv("GYM_MAME_LUA_DIR")
   or debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
@@ -77,8 +79,10 @@ local job = nil
 local frame_count = 0
 local load_check = nil  -- {name, time}: a load to verify at the next frame
 
+local request_tag = 0  -- the tag of the request being served (its reply echoes it)
+
 local function reply(status, ...)
-  conn:send_parts({ string.char(status), ... })
+  conn:send_parts({ string.pack("<I8", request_tag) .. string.char(status), ... })
 end
 
 -- An error as Python shows it: the message, without Lua's "file.lua:line:" prefixes.
@@ -333,6 +337,10 @@ local pending_load = nil   -- a state scheduled to load before the next frame
 local pending_point = nil  -- emulated time at which the waiting saves were scheduled
 local last_frame_number = nil
 
+local function screen_frame()
+  return (config.screen or machine.screen("")):frame_number()
+end
+
 local function schedule_load(name)
   manager.machine:load(name)
   set_values = {}           -- a loaded state may carry other input values
@@ -478,13 +486,14 @@ handlers[OP_SHUTDOWN] = function()
   os.exit(0)
 end
 
--- The next request from the pipe: its length, then its body.
+-- The next request from the pipe: its length and tag, then its body.
 local function wait_request()
-  local header = io.stdin:read(4)
-  if header == nil or #header < 4 then
+  local header = io.stdin:read(12)
+  if header == nil or #header < 12 then
     parent.gone("the Python side closed the pipe (it exited or died)")
   end
-  local size = string.unpack("<I4", header)
+  local size
+  size, request_tag = string.unpack("<I4I8", header)
   local body = size > 0 and io.stdin:read(size) or ""
   if body == nil or #body < size then
     parent.gone("the pipe closed in the middle of a request")
@@ -535,12 +544,15 @@ end
 local function on_frame()
   -- Some drivers (e.g. TTL netlists) call frame hooks more than once per
   -- screen frame: count frames by the screen's own frame number.
-  local screen = config.screen or machine.screen("")
-  local number = screen:frame_number()
+  local number = screen_frame()
   if number == last_frame_number then return end
-  if pending_load and load_check and load_check.point == manager.machine.time:as_double() then
-    -- A driver that calls the frame hook twice a frame (pongd) may make the second
-    -- call right after loading a state saved between the two: not a new frame yet.
+  if pending_load and load_check and load_check.point
+      and math.abs(manager.machine.time:as_double() - load_check.point) < SAME_POINT then
+    -- A driver that calls the frame hook twice a frame (pong, pongd) may make the second
+    -- call right after loading a state saved between the two: not a new frame yet. Its
+    -- time can differ from the saved point's by a rounding of the last digit (pong
+    -- after 200 steps), hence a tolerance far below a frame. The frame number cannot
+    -- tell it: a state saved at power-on has the number of the frame that follows it.
     return
   end
   last_frame_number = number

@@ -5,17 +5,17 @@
     scripts/format_json.py integrations/*/*.json
 """
 
-import json
 import sys
 from pathlib import Path
 
-from gym_mame.jsonfile import dumps as dump
+from gym_mame.integration.jsonfile import dumps as dump
+from gym_mame.integration.jsonfile import load_json
 
 
 def main(paths: list[str]) -> int:
     for name in paths:
         path = Path(name)
-        text = dump(json.loads(path.read_text())) + "\n"
+        text = dump(load_json(path)) + "\n"
         if text != path.read_text():
             path.write_text(text)
             print(f"formatted {path}")

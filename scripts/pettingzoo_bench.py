@@ -18,7 +18,7 @@ import time
 import gymnasium as gym
 
 import gym_mame
-from gym_mame.bench import raw_fps
+from gym_mame.tools.bench import raw_fps
 
 
 def parallel_fps(env, steps: int) -> float:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: agreement of the stable-retro games' integrations with stable-retro.
 
-Same as ``gym-mame agreement --retro``; see gym_mame/retro_agreement.py for the protocol:
+Same as ``gym-mame agreement --retro``; see gym_mame/agreement/retro.py for the protocol:
 
     .venv/bin/python scripts/retro_agreement.py --episodes 30 --markdown table.md
 """

@@ -28,8 +28,8 @@ import gymnasium as gym
 import numpy as np
 
 import gym_mame
-from gym_mame.bench import BenchGame
-from gym_mame.vector_bench import RawTogether
+from gym_mame.tools.bench import BenchGame
+from gym_mame.tools.vector_bench import RawTogether
 
 
 def native_steps_per_s(game: str, n: int, steps: int, options: dict) -> Callable[[int], float]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gym_mame.bridge import find_mame
 from gym_mame.errors import MameNotFoundError
+from gym_mame.wire.bridge import find_mame
 
 INTEGRATIONS = Path(__file__).resolve().parent.parent / "integrations"
 
@@ -21,12 +21,21 @@ def _have_mame() -> bool:
     return True
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "pure: runs without MAME (pure logic, or the fake "
+                            "MAME of tests/fakemame); `pytest -m pure` runs these alone")
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` / `-k` have deselected what they leave out
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # MAME is part of the README's test set-up; without it the run must fail loudly,
-    # not skip: the bridge tests are the point of the suite.
-    if not _have_mame():
-        raise pytest.UsageError("MAME is not installed: run the README's test command, "
-                                "which installs it (apt-get install mame)")
+    # MAME is part of the README's test set-up; without it a run that needs it must fail
+    # loudly, not skip: the bridge tests are the point of the suite.
+    needing = [item for item in items if item.get_closest_marker("pure") is None]
+    if needing and not _have_mame():
+        raise pytest.UsageError(
+            f"MAME is not installed, and {len(needing)} of the {len(items)} tests selected "
+            "drive a real MAME: run the README's test command, which installs it (apt-get "
+            "install mame), or `pytest -m pure` for the tests that need no MAME")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,8 +11,8 @@ import pytest
 
 from gym_mame import Emulator
 from gym_mame.errors import IntegrationError
-from gym_mame.expressions import compile_expression
 from gym_mame.integration import BootStep, load
+from gym_mame.integration.expressions import compile_expression
 
 BREAKOUT = Path(__file__).resolve().parent.parent / "integrations" / "a2600-breakout"
 
@@ -68,6 +68,7 @@ def _broken(tmp_path: Path, change) -> Path:
     return folder
 
 
+@pytest.mark.pure
 @pytest.mark.parametrize("change, message", [
     (lambda m: m["start"]["boot"].append({"frames": 9, "until": "livez == 4"}),
      "'livez'"),
@@ -83,6 +84,7 @@ def test_bad_until_and_checks_are_named(tmp_path: Path, change, message) -> None
     assert message in str(info.value) and "metadata.json" in str(info.value)
 
 
+@pytest.mark.pure
 def test_checks_are_loaded_in_order(tmp_path: Path) -> None:
     checks = [{"what": "lives", "how": "lose a ball"}, {"what": "score", "how": "hit a brick"}]
     game = load(_broken(tmp_path, lambda m: m.update(checks=checks)))

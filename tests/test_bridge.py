@@ -13,8 +13,6 @@ import pytest
 import zmq
 from processes import least_cpu_used, wait_gone
 
-from gym_mame import protocol
-from gym_mame.bridge import MameBridge, find_mame
 from gym_mame.errors import (
     BridgeError,
     MameCrashedError,
@@ -23,8 +21,10 @@ from gym_mame.errors import (
     UnknownMachineError,
 )
 from gym_mame.integration import load
-from gym_mame.protocol import InputSpec
-from gym_mame.roms import find_cartridge, rom_paths
+from gym_mame.runtime.roms import find_cartridge, rom_paths
+from gym_mame.wire import protocol
+from gym_mame.wire.bridge import MameBridge, find_mame
+from gym_mame.wire.protocol import InputSpec
 
 JOY = ":joyport1:joy:JOY"
 FIRE = InputSpec(JOY, "P1 Button 1")
@@ -187,6 +187,7 @@ def test_hung_mame_times_out_and_is_killed() -> None:
     assert proc.poll() is not None
 
 
+@pytest.mark.pure
 def test_missing_mame_binary(monkeypatch, tmp_path) -> None:
     with pytest.raises(MameNotFoundError, match="not found"):
         find_mame(tmp_path / "no-mame")
@@ -223,7 +224,7 @@ def test_mame_does_not_outlive_python(how: str, on_thread: bool) -> None:
     """Python dies without cleaning up: MAME must follow it within a few seconds."""
     script = textwrap.dedent(f"""
         import threading, time
-        from gym_mame.bridge import MameBridge
+        from gym_mame.wire.bridge import MameBridge
         out = []
         make = lambda: out.append(MameBridge("a2600", media={{"cart": {breakout_cart()!r}}}))
         if {on_thread!r}:

@@ -4,6 +4,7 @@ import argparse
 import subprocess
 import sys
 
+import pytest
 from video_probe import probe, read_frames
 
 from gym_mame.cli import build_parser
@@ -49,6 +50,7 @@ def subcommands() -> dict[str, argparse.ArgumentParser]:
     return dict(sub.choices)
 
 
+@pytest.mark.pure
 def test_help_is_plain_text_with_every_command() -> None:
     out = gym_mame("--help")
     assert out.returncode == 0, out.stderr
@@ -57,6 +59,7 @@ def test_help_is_plain_text_with_every_command() -> None:
     assert "gym-mame COMMAND --help" in out.stdout
 
 
+@pytest.mark.pure
 def test_every_option_of_every_command_has_help_and_shows_its_default() -> None:
     commands = subcommands()
     assert len(commands) == 13
@@ -78,6 +81,7 @@ def test_every_option_of_every_command_has_help_and_shows_its_default() -> None:
                 assert f"(default: {value})" in text, f"{label}: default not shown"
 
 
+@pytest.mark.pure
 def test_a_mistyped_env_is_one_line_naming_the_closest() -> None:
     out = gym_mame("run", "--env", "breakout")
     assert out.returncode == 1
@@ -106,3 +110,82 @@ def test_validate_lists_the_checks_even_without_the_rom(tmp_path) -> None:
     assert "To confirm by looking at the game" in out.stdout
     assert "  - health (healthP1, healthP2): both read 160" in out.stdout
     assert "  - two players: " in out.stdout
+
+
+def test_run_leaves_the_env_ids_frameskip_alone_unless_given() -> None:
+    for args, frameskip in ((["--env", "Mame/a2600-breakoutNoFrameskip-v0"], 1),
+                            (["--env", "a2600-breakout"], 4),
+                            (["--env", "Mame/a2600-breakoutNoFrameskip-v0", "--frameskip", "2"],
+                             2)):
+        out = gym_mame("run", *args, "--max-steps", "5", "--quiet")
+        assert out.returncode == 0, out.stderr
+        assert f"steps/s at frameskip {frameskip} (" in out.stdout, out.stdout
+
+
+@pytest.mark.pure
+def test_env_options_left_unset_are_none_so_the_id_decides() -> None:
+    # Every option a command hands to gymnasium.make: unset, it must not be passed.
+    commands = subcommands()
+    for command, dest in (("run", "frameskip"), ("run", "max_steps"), ("run", "rom_path"),
+                          ("bench", "frameskip")):
+        assert getattr(commands[command].parse_args([]), dest) is None, (command, dest)
+
+
+BAD_NUMBERS = [
+    ("run", "--frameskip", "0"), ("run", "--max-steps", "0"), ("run", "--seed", "-1"),
+    ("run", "--episodes", "-1"), ("run", "--episodes", "0"), ("run", "--frameskip", "four"),
+    ("bench", "--steps", "0"), ("bench", "--repeats", "0"), ("bench", "--frameskip", "-2"),
+    ("bench", "--vector", "0,2"),
+    ("agreement", "--episodes", "0"), ("agreement", "--max-steps", "-5"),
+    ("agreement", "--seed", "-1"), ("agreement", "--jobs", "0"),
+    ("studio", "pong", "--port", "70000"), ("studio", "pong", "--port", "-1"),
+    ("machines", "pong", "--limit", "0"),
+    ("validate", "pong", "--steps", "0"), ("validate", "pong", "--seed", "-3"),
+    ("validate", "pong", "--actions", "1,-1"),
+    ("record", "pong", "--out", "x", "--steps", "0"), ("record", "pong", "--out", "x",
+                                                      "--seed", "-1"),
+]
+
+
+@pytest.mark.pure
+@pytest.mark.parametrize("args", BAD_NUMBERS, ids=" ".join)
+def test_a_bad_number_is_argparses_one_line_and_exit_2(args, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(list(args))
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith(f"gym-mame {args[0]}: error: argument ") and args[-1] in error
+
+
+@pytest.mark.pure
+def test_every_numeric_option_is_typed() -> None:
+    # int would let 0 and negative counts through to a traceback (or a nan mean) later
+    for name, parser in subcommands().items():
+        for action in parser._actions:
+            assert action.type not in (int, float), f"{name} {action.option_strings}"
+
+
+@pytest.mark.pure
+def test_bad_numbers_from_the_issue_exit_2_in_one_line() -> None:
+    for args in (["run", "--frameskip", "0"], ["run", "--episodes", "-1"],
+                 ["validate", "pong", "--steps", "0"]):
+        out = gym_mame(*args)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        assert out.stdout == "" and "must be an integer >= " in out.stderr
+
+
+def test_a_missing_rom_set_gives_its_advice_once(tmp_path) -> None:
+    out = gym_mame("run", "--env", "sfiii3n", "--rom-path", str(tmp_path))
+    assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
+    for once in ("GYM_MAME_ROMPATH", str(tmp_path), "rom_path="):
+        assert out.stderr.count(once) == 1, (once, out.stderr)
+    assert "MAME said: 41 ROM file(s) are missing or wrong (first: " in out.stderr
+
+
+@pytest.mark.pure
+def test_game_options_read_as_metadata_json_gives_them() -> None:
+    from gym_mame.integration import list_options
+
+    text = repr(list_options("sfiii3n")["difficulty"])
+    assert "BootStep(frames=3, press=['LEFT'])" in text
+    assert "until=None" not in text and "press=()" not in text and "set=()" not in text

@@ -1,6 +1,8 @@
 import pytest
 
-from gym_mame.datatypes import DataType
+from gym_mame.integration.datatypes import DataType
+
+pytestmark = pytest.mark.pure  # runs without MAME
 
 
 @pytest.mark.parametrize(

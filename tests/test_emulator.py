@@ -3,14 +3,18 @@ integrations and bare machines, named inputs and variables, split stepping, stat
 
 from __future__ import annotations
 
+import os
 import pickle
+import signal
 
 import numpy as np
 import pytest
+import zmq
 
 from gym_mame import Emulator
+from gym_mame.errors import MameCrashedError
 from gym_mame.integration import load
-from gym_mame.roms import find_cartridge, rom_paths
+from gym_mame.runtime.roms import find_cartridge, rom_paths
 
 
 def breakout_cart() -> str:
@@ -57,6 +61,32 @@ def test_split_stepping_drives_two_emulators_from_one_thread() -> None:
         assert sa.frame == sb.frame and not np.array_equal(sa.bgra(), sb.bgra())
     finally:
         a.close(), b.close()
+
+
+def test_a_poller_learns_readiness_and_liveness_from_the_emulator_alone() -> None:
+    """What a caller driving many emulators needs, without reaching into the bridge."""
+    emu = Emulator("a2600-breakout")
+    try:
+        emu.reset()
+        assert emu.ram_size == 128 and len(emu.step().ram) == emu.ram_size
+        assert emu.alive and not emu.reply_ready()  # nothing sent: nothing to take
+        emu.send_step([emu.segment((), 600)])
+        poller = zmq.Poller()
+        poller.register(emu.poll_handle, zmq.POLLIN)
+        assert dict(poller.poll(30_000)).get(emu.poll_handle) and emu.reply_ready()
+        emu.check_alive()  # answered in time: no error
+        assert emu.receive_step().frame > 0
+        emu.send_step([emu.segment((), 1)])
+        os.killpg(emu.bridge.proc.pid, signal.SIGKILL)
+        emu.bridge.proc.wait()
+        assert not emu.alive
+        with pytest.raises(MameCrashedError, match="killed by SIGKILL"):
+            emu.check_alive()
+        with pytest.raises(ValueError, match="smaller frameskip"):
+            emu.check_every_frame(10**9)
+    finally:
+        emu.close()
+    assert not emu.alive
 
 
 def test_clones_restore_exactly_and_travel_between_emulators() -> None:

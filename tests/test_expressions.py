@@ -6,10 +6,12 @@ import pytest
 
 from gym_mame import integration
 from gym_mame.errors import IntegrationError
-from gym_mame.expressions import compile_expression
-from gym_mame.intervals import Interval
-from gym_mame.jsonfile import Node
-from gym_mame.scenario import parse_scenario
+from gym_mame.integration.expressions import compile_expression
+from gym_mame.integration.intervals import Interval
+from gym_mame.integration.jsonfile import Node
+from gym_mame.integration.scenario import parse_scenario
+
+pytestmark = pytest.mark.pure  # runs without MAME
 
 KNOWN = {"a", "b", "lives"}
 

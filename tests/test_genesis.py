@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gym_mame.actions import ActionMapper
 from gym_mame.errors import IntegrationError, RomNotFoundError
 from gym_mame.integration import Cartridge, load
+from gym_mame.runtime.actions import ActionMapper
 
 GAME = "genesis-airstriker"
 BUTTONS = ("B", "A", "MODE", "START", "UP", "DOWN", "LEFT", "RIGHT", "C", "Y", "X", "Z")
@@ -27,6 +27,7 @@ def retro_folder() -> Path:
 
 
 # -- the integration (pure) ------------------------------------------------------------
+@pytest.mark.pure
 def test_integration_has_retros_buttons_actions_and_variables() -> None:
     game = load(GAME)
     assert game.machine == "genesis" and game.slots == {"ctrl1": "md6button"}
@@ -43,6 +44,7 @@ def test_integration_has_retros_buttons_actions_and_variables() -> None:
     assert len(game.patches) == 4 and all(p.original == b"\x30\x80" for p in game.patches)
 
 
+@pytest.mark.pure
 def test_filtered_actions_keep_only_valid_group_combinations() -> None:
     mapper = ActionMapper(load(GAME), "filtered")
     bits = dict.fromkeys(BUTTONS, 0)
@@ -72,8 +74,9 @@ def test_discrete_order_and_patches_are_checked(integration_copy) -> None:
         load(folder)
 
 
+@pytest.mark.pure
 def test_cartridge_by_sha1_in_a_package_folder(tmp_path: Path) -> None:
-    from gym_mame.roms import find_cartridge
+    from gym_mame.runtime.roms import find_cartridge
 
     (tmp_path / "rom.md").write_bytes(b"not the game")
     cart = Cartridge("cart", "rom.md", None, None, sha1="a8be7b0ca850119b167f9644e6a4a22e983d61a4")
@@ -85,9 +88,10 @@ def test_cartridge_by_sha1_in_a_package_folder(tmp_path: Path) -> None:
     assert find_cartridge(packaged, [tmp_path / "empty"]) == folder / "rom.md"
 
 
+@pytest.mark.pure
 def test_same_buttons_as_stable_retro_for_every_discrete_action() -> None:
     retro_folder()
-    from gym_mame.retro_agreement import same_actions
+    from gym_mame.agreement.retro import same_actions
 
     assert same_actions(GAME) == ""
 
@@ -97,7 +101,7 @@ def test_episode_in_mame_starts_where_stable_retro_does() -> None:
     folder = retro_folder()
     import stable_retro as retro
 
-    from gym_mame.env import MameEnv
+    from gym_mame.envs.env import MameEnv
 
     ref = retro.make("Airstriker-Genesis-v0", state="Level1", render_mode=None,
                      use_restricted_actions=retro.Actions.DISCRETE, obs_type=retro.Observations.RAM)
@@ -132,7 +136,7 @@ def test_episode_in_mame_starts_where_stable_retro_does() -> None:
 
 def test_patches_are_applied_and_a_different_rom_is_refused(integration_copy) -> None:
     retro_folder()
-    from gym_mame.emulator import Emulator
+    from gym_mame.runtime.emulator import Emulator
 
     emu = Emulator(GAME)
     try:  # the game's bytes now, as its 68000 sees them
@@ -150,16 +154,17 @@ def test_patches_are_applied_and_a_different_rom_is_refused(integration_copy) ->
 
 def test_agreement_subset_against_stable_retro() -> None:
     retro_folder()
-    from gym_mame import retro_agreement
+    from gym_mame.agreement.retro import StableRetro
 
-    row = retro_agreement.compare(GAME, episodes=3, max_steps=200, seed=10)
+    row = StableRetro().compare(GAME, episodes=3, max_steps=200, seed=10)
     assert not row.problem
     assert len(row.mame.returns) == 3
-    assert row.returns_agree, (row.ale.returns, row.mame.returns)
-    assert row.lengths_agree, (row.ale.lengths, row.mame.lengths)
+    assert row.returns_agree, (row.reference.returns, row.mame.returns)
+    assert row.lengths_agree, (row.reference.lengths, row.mame.lengths)
 
 
 # -- import-retro ----------------------------------------------------------------------
+@pytest.mark.pure
 def test_import_retro_on_airstriker_matches_the_hand_made_integration(tmp_path: Path,
                                                                      capsys) -> None:
     retro_folder()
@@ -179,8 +184,9 @@ def test_import_retro_on_airstriker_matches_the_hand_made_integration(tmp_path: 
     assert "already exists and is not empty" in capsys.readouterr().err
 
 
+@pytest.mark.pure
 def test_import_retro_refuses_what_it_cannot_translate(tmp_path: Path) -> None:
-    from gym_mame.retro_import import import_retro
+    from gym_mame.tools.retro_import import import_retro
 
     gameboy = tmp_path / "Tetris-GameBoy"
     gameboy.mkdir()
@@ -202,12 +208,13 @@ def test_import_retro_refuses_what_it_cannot_translate(tmp_path: Path) -> None:
     shutil.rmtree(genesis)
 
 
+@pytest.mark.pure
 @pytest.mark.parametrize(("system", "retro_address", "mame_address", "machine"), [
     ("PCEngine", 0xF80010, 0x1F0010, "pce"), ("Nes", 0x75, 0x75, "nes"),
     ("Snes", 0x7E0100, 0x7E0100, "snes")])
 def test_import_retro_translates_other_systems(tmp_path: Path, system: str, retro_address: int,
                                                mame_address: int, machine: str) -> None:
-    from gym_mame.retro_import import import_retro
+    from gym_mame.tools.retro_import import import_retro
 
     source = tmp_path / f"Game-{system}-v0"
     source.mkdir()

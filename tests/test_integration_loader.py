@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from gym_mame import integration
-from gym_mame.datatypes import DataType
 from gym_mame.errors import IntegrationError, UnknownNameError
 from gym_mame.integration import MemoryVariable, StateVariable, save_item_range
-from gym_mame.intervals import Interval
-from gym_mame.names import closest
+from gym_mame.integration.datatypes import DataType
+from gym_mame.integration.intervals import Interval
+from gym_mame.integration.names import closest
+
+pytestmark = pytest.mark.pure  # runs without MAME
 
 
 def test_every_bundled_integration_loads() -> None:
@@ -231,3 +233,69 @@ def test_a_players_own_actions_may_start_with_buttons_but_not_be_empty(integrati
           lambda d: d["multiplayer"]["2"]["players"][0].update(actions=[]))
     with pytest.raises(IntegrationError, match=r"players\[0\]\.actions: lists no actions"):
         integration.load(folder)
+
+
+@pytest.fixture
+def nesting_bomb(integration_copy, monkeypatch) -> Path:
+    """A user folder on $GYM_MAME_INTEGRATIONS whose scenario.json is 100,000 nested '['."""
+    folder = integration_copy("a2600-breakout")
+    bomb = folder.parent / "user" / "bomb"
+    bomb.parent.mkdir()
+    folder.rename(bomb)
+    (bomb / "scenario.json").write_text("[" * 100_000)
+    monkeypatch.setenv("GYM_MAME_INTEGRATIONS", str(bomb.parent))
+    return bomb
+
+
+def test_a_json_nesting_bomb_is_an_integration_error_naming_the_file(nesting_bomb) -> None:
+    import gymnasium as gym
+
+    import gym_mame
+
+    with pytest.raises(IntegrationError, match=r"bomb/scenario.json: nested more than 64"):
+        integration.load("bomb")
+    gym_mame.register_envs()
+    with pytest.raises(IntegrationError, match=r"scenario.json: nested more than 64"):
+        gym.make("Mame/bomb-v0")  # before MAME starts: no RecursionError, gym_mame's own error
+
+
+def test_list_shows_a_bad_folder_in_one_line_and_lists_the_rest(nesting_bomb, capsys) -> None:
+    from gym_mame.cli import main
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    [bad] = [line for line in out.splitlines() if "Mame/bomb-v0" in line]
+    assert "invalid" in bad and "scenario.json: nested more than 64 levels deep" in bad
+    assert "Mame/a2600-pong-v0" in out and "Mame/pong-v0" in out
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"a": ' * 65 + "1" + "}" * 65, "nested more than 64 levels deep"),
+    ('{"info": {"x": {"address": ' + "9" * 5000 + "}}}", "a number of more than 4300 digits"),
+    (" " * (9 << 20), "more than a JSON file here may hold"),
+])
+def test_json_files_are_bounded_in_depth_and_size(tmp_path: Path, text, message) -> None:
+    from gym_mame.integration.jsonfile import load_json
+
+    path = tmp_path / "data.json"
+    path.write_text(text)
+    with pytest.raises(IntegrationError, match=f"data.json: .*{message}"):
+        load_json(path)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(tmp_path: Path) -> None:
+    from gym_mame.integration.jsonfile import load_json
+
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"notes": "[" * 1000 + '\\"]', "a": [[1]]}))
+    assert load_json(path)["a"] == [[1]]
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    from gym_mame.integration.jsonfile import load_json
+
+    os.mkfifo(tmp_path / "metadata.json")
+    with pytest.raises(IntegrationError, match="metadata.json: is not a regular file"):
+        load_json(tmp_path / "metadata.json")

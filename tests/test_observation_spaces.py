@@ -7,11 +7,11 @@ import pytest
 from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env
 
-from gym_mame.env import MameEnv
+from gym_mame.envs.env import MameEnv
 from gym_mame.errors import RomNotFoundError
 from gym_mame.integration import load
-from gym_mame.resources import integrations_dir
-from gym_mame.roms import find_cartridge, rom_paths, rom_set_present
+from gym_mame.runtime.roms import find_cartridge, rom_paths, rom_set_present
+from gym_mame.wire.resources import integrations_dir
 
 INTEGRATIONS = integrations_dir()
 GAMES = sorted(folder.parent.name for folder in INTEGRATIONS.glob("*/metadata.json"))

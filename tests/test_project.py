@@ -17,12 +17,14 @@ def readme_commands() -> list[str]:
     return re.findall(r"```sh\n(.+?)\n```", section)
 
 
+@pytest.mark.pure
 def test_readme_has_exactly_two_setup_commands() -> None:
     commands = readme_commands()
     assert len(commands) == 2
     assert "gym-mame" in commands[0] and "pytest" in commands[1]
 
 
+@pytest.mark.pure
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert readme_commands()[1] in ci.splitlines()

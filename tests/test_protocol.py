@@ -5,8 +5,10 @@ import struct
 
 import pytest
 
-from gym_mame import protocol
-from gym_mame.protocol import InputSpec
+from gym_mame.wire import protocol
+from gym_mame.wire.protocol import InputSpec
+
+pytestmark = pytest.mark.pure  # runs without MAME
 
 INPUTS = [InputSpec(":IN0", "Coin 1"), InputSpec(":PADDLE0", "Paddle", True, 40, 220),
           InputSpec(":IN0", "Start")]

@@ -63,6 +63,40 @@ def local_ray():  # one Ray for the module's tests: starting Ray takes a while
     del os.environ["GYM_MAME_TEST_RAY"]
 
 
+# First in the module: its `ray stop --force` stops every Ray on the machine, and a
+# driver whose Ray is stopped under it (this process, once local_ray has started one)
+# exits at once with no word, ending the whole test run.
+def test_a_two_node_cluster_on_loopback() -> None:
+    ray_bin = str(Path(sys.executable).with_name("ray"))
+    port = 6390 + os.getpid() % 100
+    marker = f"GYM_MAME_TEST_RAY=cluster-{os.getpid()}"
+    short = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must be short
+    # Token authentication, as a real cluster should have: a node that joins proves the token.
+    env = {**os.environ, "GYM_MAME_TEST_RAY": marker.split("=", 1)[1], "RAY_TMPDIR": short,
+           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    common = ["--disable-usage-stats", "--include-dashboard=false"]
+    try:
+        subprocess.run([ray_bin, "start", "--head", f"--port={port}", "--num-cpus=1",
+                        "--resources={\"mame_node\": 1}", "--node-ip-address=127.0.0.1",
+                        *common], check=True, env=env, capture_output=True, timeout=120)
+        # a second node on the same machine: its own raylet and object store
+        subprocess.run([ray_bin, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1",
+                        "--resources={\"mame_node\": 1}", "--node-ip-address=127.0.0.1",
+                        "--disable-usage-stats"], check=True, env=env, capture_output=True,
+                       timeout=120)
+        driver = CLUSTER_DRIVER.format(port=port, env_config=BOXING)
+        out = subprocess.run([sys.executable, "-c", textwrap.dedent(driver)], env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-3000:]
+        line = next(line for line in out.stdout.splitlines() if line.startswith("NODES"))
+        _, nodes, _, steps = line.split()
+        assert int(nodes) == 2 and float(steps) >= 64
+    finally:
+        subprocess.run([ray_bin, "stop", "--force"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(short, ignore_errors=True)
+    assert wait_for(lambda: not mames_of(marker), 15), "MAMEs outlived the cluster"
+
+
 def test_single_agent_ppo_trains_on_the_native_vector_env_and_runners_own_their_mames(
         local_ray) -> None:
     register_env("mame", gym_mame.rllib.vector_env)
@@ -139,32 +173,16 @@ algo.stop()
 """
 
 
-def test_a_two_node_cluster_on_loopback() -> None:
-    ray_bin = str(Path(sys.executable).with_name("ray"))
-    port = 6390 + os.getpid() % 100
-    marker = f"GYM_MAME_TEST_RAY=cluster-{os.getpid()}"
-    short = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must be short
-    # Token authentication, as a real cluster should have: a node that joins proves the token.
-    env = {**os.environ, "GYM_MAME_TEST_RAY": marker.split("=", 1)[1], "RAY_TMPDIR": short,
-           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-    common = ["--disable-usage-stats", "--include-dashboard=false"]
-    try:
-        subprocess.run([ray_bin, "start", "--head", f"--port={port}", "--num-cpus=1",
-                        "--resources={\"mame_node\": 1}", "--node-ip-address=127.0.0.1",
-                        *common], check=True, env=env, capture_output=True, timeout=120)
-        # a second node on the same machine: its own raylet and object store
-        subprocess.run([ray_bin, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1",
-                        "--resources={\"mame_node\": 1}", "--node-ip-address=127.0.0.1",
-                        "--disable-usage-stats"], check=True, env=env, capture_output=True,
-                       timeout=120)
-        driver = CLUSTER_DRIVER.format(port=port, env_config=BOXING)
-        out = subprocess.run([sys.executable, "-c", textwrap.dedent(driver)], env=env,
-                             capture_output=True, text=True, timeout=600)
-        assert out.returncode == 0, out.stderr[-3000:]
-        line = next(line for line in out.stdout.splitlines() if line.startswith("NODES"))
-        _, nodes, _, steps = line.split()
-        assert int(nodes) == 2 and float(steps) >= 64
-    finally:
-        subprocess.run([ray_bin, "stop", "--force"], env=env, capture_output=True, timeout=120)
-        shutil.rmtree(short, ignore_errors=True)
-    assert wait_for(lambda: not mames_of(marker), 15), "MAMEs outlived the cluster"
+@pytest.mark.parametrize("mode", ["sync", "vector_entry_point"])
+def test_a_bare_id_with_uint8_observations_is_refused_with_the_way_to_do_it(
+        local_ray, mode: str) -> None:
+    # RLlib's default networks take float32: the bare id handed them uint8 RAM, which
+    # failed inside the runner ("mat1 and mat2 must have the same dtype, Byte and Float")
+    config = (PPOConfig()
+              .environment("gym_mame:Mame/a2600-breakout-v0", env_config={"obs_type": "ram"})
+              .env_runners(num_env_runners=0, gym_env_vectorize_mode=mode)
+              .training(**SMALL))
+    with pytest.raises(gym_mame.GymMameError, match=r"float32.*uint8 \(obs_type='ram'\).*"
+                                                    r"gym_mame\.rllib\.vector_env"):
+        config.build_algo()
+    assert not mames_of(local_ray)

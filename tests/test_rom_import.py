@@ -11,8 +11,8 @@ import pytest
 
 from gym_mame.cli import main
 from gym_mame.integration import load
-from gym_mame.rom_import import import_roms
-from gym_mame.roms import find_cartridge
+from gym_mame.runtime.roms import find_cartridge
+from gym_mame.tools.rom_import import import_roms
 
 ale_roms = Path(pytest.importorskip("ale_py").__file__).parent / "roms"
 

@@ -5,8 +5,10 @@ from pathlib import Path
 import pytest
 
 from gym_mame.errors import IntegrationError
-from gym_mame.jsonfile import Node
-from gym_mame.scenario import parse_scenario
+from gym_mame.integration.jsonfile import Node
+from gym_mame.integration.scenario import parse_scenario
+
+pytestmark = pytest.mark.pure  # runs without MAME
 
 VARS = {"score", "lives", "gameover", "x"}
 

@@ -16,7 +16,7 @@ import pytest
 import gym_mame  # registers Mame/
 from gym_mame.errors import RomNotFoundError
 from gym_mame.integration import load
-from gym_mame.roms import rom_set_present
+from gym_mame.runtime.roms import rom_set_present
 
 FULL = 160  # MAMEToolkit's full health bar
 
@@ -53,11 +53,13 @@ ROUND = [
 ]
 
 
+@pytest.mark.pure
 def test_damage_dealt_minus_taken_without_the_refill() -> None:
     rewards = [r for r, _, _ in _play("scenario", ROUND)]
     assert rewards == [20, -35, 141, 0, 0, 0, 0, 0, 10]
 
 
+@pytest.mark.pure
 def test_round_stage_and_game_in_info() -> None:
     steps = _play("scenario", ROUND)
     assert [int(v["round_done"]) for _, _, v in steps] == [0, 0, 0, 0, 1, 0, 0, 0, 0]
@@ -66,6 +68,7 @@ def test_round_stage_and_game_in_info() -> None:
                for _, _, v in steps)
 
 
+@pytest.mark.pure
 def test_stage_counts_player_one_wins_and_game_ends_on_player_two() -> None:
     frames = [_frame(), _frame(fighting=0, w1=1), _frame(w1=1), _frame(fighting=0, w1=2),
               _frame(fighting=0), _frame(), _frame(fighting=0, w2=1), _frame(w2=1),
@@ -82,6 +85,7 @@ def test_stage_counts_player_one_wins_and_game_ends_on_player_two() -> None:
     assert [d for _, d, _ in _play("stage", frames)] == [False, False, True] + [False] * 4 + [True]
 
 
+@pytest.mark.pure
 def test_two_players_rewards_are_opposite_and_the_match_ends_both() -> None:
     frames = [*ROUND[:4], _frame(fighting=0, w1=1, h1=125, h2=-1), _frame(w1=1),
               _frame(fighting=0, w1=2)]
@@ -91,6 +95,7 @@ def test_two_players_rewards_are_opposite_and_the_match_ends_both() -> None:
     assert [d for _, d, _ in first] == [d for _, d, _ in second] == [False] * 5 + [True]
 
 
+@pytest.mark.pure
 def test_options_and_checks() -> None:
     game = load("sfiii3n")
     assert game.options["difficulty"].default == "3"

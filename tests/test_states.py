@@ -19,7 +19,7 @@ import gym_mame
 from gym_mame import MameEnv
 from gym_mame.errors import IntegrationError, UnknownNameError
 from gym_mame.integration import load
-from gym_mame.starts import cache_dir
+from gym_mame.runtime.starts import cache_dir
 
 
 def _edit(folder: Path, change) -> Path:
@@ -63,6 +63,7 @@ def _first(env: MameEnv, seed: int = 0) -> np.ndarray:
     return obs
 
 
+@pytest.mark.pure
 def test_states_scenarios_and_options_are_listed(boxing: Path) -> None:
     assert gym_mame.list_states(boxing) == ["start", "later", "rounds"]
     assert gym_mame.list_scenarios(boxing) == ["scenario", "double"]
@@ -75,6 +76,7 @@ def test_states_scenarios_and_options_are_listed(boxing: Path) -> None:
     assert len(game.states["later"].boot) == len(game.states["start"].boot) + 1
 
 
+@pytest.mark.pure
 def test_cli_lists_one_games_states_and_options(boxing: Path, capsys) -> None:
     from gym_mame.cli import main
 
@@ -146,6 +148,7 @@ def test_scenario_file_changes_the_rules(boxing: Path) -> None:
         MameEnv(str(boxing), scenario="double", num_players=2)
 
 
+@pytest.mark.pure
 def test_bad_state_option_and_scenario_names(boxing: Path) -> None:
     with pytest.raises(UnknownNameError, match="unknown state 'latr'; closest: later"):
         MameEnv(str(boxing), state="latr")
@@ -161,6 +164,7 @@ def test_bad_state_option_and_scenario_names(boxing: Path) -> None:
         MameEnv(str(boxing), num_players=2, state="later")
 
 
+@pytest.mark.pure
 @pytest.mark.parametrize(("change", "message"), [
     (lambda m: m["states"]["later"].update({"from": "nowhere"}),
      "states.later.from: continues from 'nowhere', which is not a state"),
@@ -207,6 +211,7 @@ def test_make_state_writes_a_named_state(boxing: Path, tmp_path: Path) -> None:
         np.testing.assert_array_equal(from_file, _first(env))
 
 
+@pytest.mark.pure
 def test_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
     monkeypatch.setenv("GYM_MAME_CACHE", str(tmp_path / "a"))
@@ -214,3 +219,45 @@ def test_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("GYM_MAME_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_dir() == tmp_path / "xdg" / "gym_mame"
+
+
+def _tutorial_folder(tmp_path: Path) -> Path:
+    """The folder docs/tutorial.md writes by hand, from its own JSON blocks."""
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "tutorial.md").read_text()
+    name = re.search(r"A folder `my-integrations/([^/`]+)/`", text).group(1)
+    blocks = re.findall(r"```json\n(.*?)```", text, re.DOTALL)
+    folder = tmp_path / name
+    folder.mkdir()
+    for file, block in zip(("metadata.json", "data.json", "scenario.json"), blocks,
+                           strict=False):
+        (folder / file).write_text(block)
+    return folder
+
+
+@pytest.mark.pure
+def test_the_tutorials_folder_does_not_take_a_bundled_games_place(tmp_path: Path) -> None:
+    from gym_mame.wire.resources import integrations_dir
+
+    folder = _tutorial_folder(tmp_path)
+    assert not (integrations_dir() / folder.name).exists(), folder.name
+    assert load(folder).cartridge.file == "freeway.bin"
+
+
+def test_make_state_writes_back_only_the_keys_it_sets(tmp_path: Path) -> None:
+    from gym_mame.cli import main
+
+    folder = _tutorial_folder(tmp_path)
+    before = (folder / "metadata.json").read_text()
+    assert main(["make-state", str(folder)]) == 0
+    after = (folder / "metadata.json").read_text()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True)
+               if a != b]  # the same lines, in the same order, but the start's
+    assert len(changed) == 1 and changed[0][0].lstrip().startswith('"start"')
+    version = load(folder).starts[0].mame_version
+    assert changed[0][1] == changed[0][0].removesuffix("},") + \
+        f', "state": "start.sta", "mame_version": "{version}"}},'
+    assert main(["make-state", str(folder)]) == 0  # the same MAME: nothing to change
+    assert (folder / "metadata.json").read_text() == after
+    assert load(folder).starts[0].file == folder / "start.sta"

@@ -74,7 +74,8 @@ def studio(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
-        match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        # the address to open carries this run's token, as a notebook server's does
+        match = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
         assert match, f"studio did not start: {line}{proc.stderr.read()}"  # type: ignore
         yield match.group(0), proc, out
     finally:
@@ -84,8 +85,12 @@ def studio(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
 
 
 def frame(url: str) -> np.ndarray:
-    """The current frame as the page shows it (PNG, exact pixels)."""
-    with urllib.request.urlopen(f"{url}api/frame?after=0&format=png") as response:
+    """The current frame as the page shows it (PNG, exact pixels); ``url`` is the
+    address the studio printed, whose token every API request carries."""
+    base, token = url.split("?token=")
+    request = urllib.request.Request(f"{base}api/frame?after=0&format=png",
+                                     headers={"X-Studio-Token": token})
+    with urllib.request.urlopen(request) as response:
         return cv2.imdecode(np.frombuffer(response.read(), np.uint8), cv2.IMREAD_COLOR)
 
 
@@ -388,7 +393,7 @@ def test_find_variables_write_an_integration_and_load_it(studio, tmp_path: Path)
         finally:
             env.close()
         # The recorded boot sequence rebuilds the same start state from power-on.
-        from gym_mame.env import MameEnv
+        from gym_mame.envs.env import MameEnv
 
         rebuilt = MameEnv(str(folder), rebuild_start_state=True)
         try:

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from gym_mame.datatypes import DataType
+from gym_mame.integration.datatypes import DataType
 from gym_mame.studio.search import (
     bytes_snapshot,
     decode_at,
@@ -14,6 +14,8 @@ from gym_mame.studio.search import (
     state_search,
     state_snapshot,
 )
+
+pytestmark = pytest.mark.pure  # runs without MAME
 
 TYPES = [f"{order}{kind}{size}" for order in "<>" for kind in "uidn" for size in (1, 2, 3, 4)]
 

@@ -23,13 +23,14 @@ import pytest
 
 import gym_mame
 from gym_mame import Emulator, integration
-from gym_mame.actions import ActionMapper
-from gym_mame.bridge import find_mame
 from gym_mame.errors import BridgeError, IntegrationError
-from gym_mame.roms import rom_set_present
+from gym_mame.runtime.actions import ActionMapper
+from gym_mame.runtime.roms import rom_set_present
+from gym_mame.wire.bridge import find_mame
 
 
 # -- the dial input: loading -------------------------------------------------------
+@pytest.mark.pure
 def test_tempest1_loads_a_dial_with_nudges_and_its_action_set() -> None:
     game = integration.load("tempest1")
     spinner = game.inputs["SPINNER"]
@@ -80,6 +81,7 @@ def test_bad_dial_inputs_are_refused_naming_the_key(integration_copy, inputs, pr
 
 
 # -- the dial input: action spaces --------------------------------------------------
+@pytest.mark.pure
 def test_continuous_actions_give_the_dial_speed_and_the_other_buttons() -> None:
     mapper = ActionMapper(integration.load("tempest1"), "continuous")
     assert mapper.labels() == ["SPINNER", "FIRE", "ZAP"]  # LEFT/RIGHT are the Box's speed
@@ -95,15 +97,17 @@ def test_continuous_actions_give_the_dial_speed_and_the_other_buttons() -> None:
         == [3, 3]
 
 
+@pytest.mark.pure
 def test_continuous_actions_need_a_steerable_input() -> None:
     with pytest.raises(ValueError, match=r"needs an analog input with a speed limit; pong has "
                                          r"none .*\"dial\" input.*\"max_speed\""):
         ActionMapper(integration.load("pong"), "continuous")
 
 
+@pytest.mark.pure
 def test_continuous_actions_are_for_one_player() -> None:
     with pytest.raises(ValueError, match="one player so far"):
-        gym_mame.match.Match(integration.load("pong"), 2, "continuous")
+        gym_mame.runtime.match.Match(integration.load("pong"), 2, "continuous")
 
 
 # -- the dial input on a real MAME ----------------------------------------------------

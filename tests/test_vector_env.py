@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import gymnasium as gym
@@ -200,6 +201,45 @@ def test_a_failed_mame_costs_one_truncated_episode(fault) -> None:
         assert not os.path.exists(f"/proc/{victim}") or open(f"/proc/{victim}/stat").read(
             ).rsplit(")", 1)[1].split()[0] == "Z"
     finally:
+        envs.close()
+
+
+def test_a_restart_does_not_stall_the_other_sub_envs() -> None:
+    """While a fresh MAME is on its way (held here until released), the batches go on
+    with the other sub-env; the restarted one arrives later, truncated."""
+    envs = MameVectorEnv("a2600-breakout", 2, batch_size=1, obs_type="ram")
+    gate = threading.Event()
+    fresh = envs._fresh_env
+
+    def held_fresh_env():
+        gate.wait(120)
+        return fresh()
+
+    envs._fresh_env = held_fresh_env  # what the restart thread runs
+    try:
+        envs.async_reset(seed=0)
+        assert {int(envs.recv()[4]["env_id"][0]) for _ in range(2)} == {0, 1}
+        victim = envs.envs[0].emulator.bridge.proc
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+        with pytest.warns(UserWarning, match="sub-env 0 .* a fresh MAME takes its place"):
+            envs.send(np.array([1, 1]), [0, 1])
+            for _ in range(5):  # sub-env 0's MAME is not there yet: 1 goes on alone
+                _, _, _, trunc, info = envs.recv()
+                assert list(info["env_id"]) == [1] and not trunc[0]
+                envs.send(np.array([1]), [1])
+        gate.set()
+        arrivals = []
+        for _ in range(200):
+            _, _, _, trunc, info = envs.recv()
+            arrivals.append(int(info["env_id"][0]))
+            if arrivals[-1] == 0:
+                assert trunc[0] and info["mame_restarted"][0]
+                break
+            envs.send(np.array([1]), [1])
+        assert arrivals[-1] == 0
+    finally:
+        gate.set()
         envs.close()
 
 

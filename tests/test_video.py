@@ -10,13 +10,15 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+import pytest
 from gymnasium.wrappers import RecordVideo
 from video_probe import probe, read_frames
 
 import gym_mame
-from gym_mame.video import VideoWriter
+from gym_mame.tools.video import VideoWriter
 
 
+@pytest.mark.pure
 def test_writer_makes_h264_with_every_frame_and_even_size(tmp_path: Path) -> None:
     path = tmp_path / "bars.mp4"
     written = []
@@ -37,6 +39,7 @@ def test_writer_makes_h264_with_every_frame_and_even_size(tmp_path: Path) -> Non
     assert abs(int(back[-1].mean()) - 90) < 4
 
 
+@pytest.mark.pure
 def test_writer_into_a_missing_folder_says_so(tmp_path: Path) -> None:
     try:
         VideoWriter(tmp_path / "no" / "such.mp4", fps=15)
@@ -61,6 +64,7 @@ def test_record_video_wrapper_writes_playable_h264_of_pong_at_4_to_3(tmp_path: P
     assert info == {"codec": "h264", "pix_fmt": "yuv420p", "size": (320, 240), "frames": 31}
 
 
+@pytest.mark.pure
 def test_record_without_imageio_ffmpeg_is_one_line_saying_what_to_install(
         tmp_path: Path) -> None:
     blocker = tmp_path / "blocked" / "imageio_ffmpeg"

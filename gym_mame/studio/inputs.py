@@ -10,36 +10,25 @@ field gets a name in the integration style (``P1 Button 1`` -> ``BUTTON_1``,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from gym_mame.integration import Integration
+from gym_mame.integration import Input, Integration, Nudge
+from gym_mame.integration.write import input_json, nudge_json
 
 NUDGE_SPEED = 4  # analog units per frame while a nudge key is held (pong's choice)
+Control = Input | Nudge  # a button or analog field, or a nudge button (the loader's kinds)
 
 
-@dataclass(frozen=True)
-class StudioInput:
-    """A digital or analog MAME field, or a nudge button that moves an analog one."""
+def kind(spec: Control) -> str:
+    """``"digital"``, ``"analog"`` or ``"nudge"`` (what the page shows)."""
+    if isinstance(spec, Nudge):
+        return "nudge"
+    return "analog" if spec.analog else "digital"
 
-    name: str
-    kind: str  # "digital", "analog" or "nudge"
-    port: str = ""
-    field: str = ""
-    low: int = 0
-    high: int = 1
-    initial: int = 0
-    target: str = ""  # nudge: the analog input it moves
-    speed: int = 0
 
-    def metadata(self) -> dict[str, Any]:
-        """This input as a metadata.json ``inputs`` entry."""
-        if self.kind == "nudge":
-            return {"nudge": self.target, "speed": self.speed}
-        spec: dict[str, Any] = {"port": self.port, "field": self.field}
-        if self.kind == "analog":
-            spec["analog"] = {"min": self.low, "max": self.high, "initial": self.initial}
-        return spec
+def metadata(spec: Control) -> dict[str, Any]:
+    """An input as a metadata.json ``inputs`` entry: the integration writer's form."""
+    return nudge_json(spec) if isinstance(spec, Nudge) else input_json(spec)
 
 
 def field_name(field: str) -> str:
@@ -48,21 +37,16 @@ def field_name(field: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "INPUT"
 
 
-def from_integration(game: Integration) -> dict[str, StudioInput]:
-    inputs: dict[str, StudioInput] = {}
-    for i in game.inputs.values():
-        inputs[i.name] = StudioInput(i.name, "analog" if i.analog else "digital", i.port,
-                                     i.field, i.low, i.high, i.initial)
-    for n in game.nudges.values():
-        inputs[n.name] = StudioInput(n.name, "nudge", target=n.target, speed=n.speed)
-    return inputs
+def from_integration(game: Integration) -> dict[str, Control]:
+    """The integration's inputs and nudges, by name."""
+    return {**game.inputs, **game.nudges}
 
 
 def from_description(description: dict[str, Any],
-                     known: dict[str, StudioInput] | None = None) -> dict[str, StudioInput]:
+                     known: dict[str, Control] | None = None) -> dict[str, Control]:
     """Every field of every input port, named; ``known`` inputs keep their names."""
     inputs = dict(known or {})
-    taken = {(i.port, i.field) for i in inputs.values() if i.kind != "nudge"}
+    taken = {(i.port, i.field) for i in inputs.values() if isinstance(i, Input)}
     for port in description.get("ports", []):
         for f in port["fields"]:
             if (port["tag"], f["name"]) in taken:
@@ -73,16 +57,14 @@ def from_description(description: dict[str, Any],
             if f.get("analog"):
                 low, high = int(f.get("min", 0)), int(f.get("max", 255))
                 initial = min(max(int(f.get("default", (low + high) // 2)), low), high)
-                inputs[name] = StudioInput(name, "analog", port["tag"], f["name"], low, high,
-                                           initial)
+                inputs[name] = Input(name, port["tag"], f["name"], True, low, high, initial)
                 step = max(1, min(NUDGE_SPEED, (high - low) // 32 or 1))
                 for suffix, sign in (("UP", 1), ("DOWN", -1)):
                     nudge = f"{name}_{suffix}"
                     if nudge not in inputs:
-                        inputs[nudge] = StudioInput(nudge, "nudge", target=name,
-                                                    speed=sign * step)
+                        inputs[nudge] = Nudge(nudge, name, sign * step)
             else:
-                inputs[name] = StudioInput(name, "digital", port["tag"], f["name"])
+                inputs[name] = Input(name, port["tag"], f["name"])
     return inputs
 
 
@@ -107,12 +89,12 @@ _DEFAULT_KEYS = [
 ]
 
 
-def default_keymap(inputs: dict[str, StudioInput]) -> dict[str, str]:
+def default_keymap(inputs: dict[str, Control]) -> dict[str, str]:
     """Key code -> input name for the inputs that have an obvious key."""
     keymap: dict[str, str] = {}
     for key, names in _DEFAULT_KEYS:
         for name in names:
-            if name in inputs and inputs[name].kind != "analog":
+            if name in inputs and kind(inputs[name]) != "analog":
                 keymap[key] = name
                 break
     return keymap

@@ -8,7 +8,7 @@ amount) or against a number (equal, less-than, ...). The survivors' values
 become the "previous" values of the next step.
 
 Memory values are decoded with gym-retro's type strings (``<u2``, ``>d2``,
-``|n1``, ...; see :mod:`gym_mame.datatypes`) directly from the raw bytes with
+``|n1``, ...; see :mod:`gym_mame.integration.datatypes`) directly from the raw bytes with
 numpy, at every candidate offset at once, so a first step over megabytes takes
 milliseconds, not a Python loop per address. A BCD (``d``) or digit (``n``)
 candidate whose bytes hold a nibble above 9 is dropped: such a value cannot be
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gym_mame.datatypes import DataType
+from gym_mame.integration.datatypes import DataType
 
 MAX_SEARCH_SIZE = 4  # bytes per value; the UI offers gym-retro's 1-4
 

@@ -13,10 +13,15 @@ frame newer than N and returns it as PNG (or JPEG): one request per displayed fr
 so a slow page simply skips frames instead of queueing them as an MJPEG
 stream would, and the page can count what it shows.
 
-Only the page this server hands out can change anything: every POST must
-carry the random token embedded in that page (another site open in the same
-browser cannot read it), and requests whose Host is not this loopback
-address are refused (DNS rebinding).
+Only the page this server hands out can drive it. The address it prints carries a
+random token of this run (``http://127.0.0.1:PORT/?token=...``, as notebook servers
+do): the page is served only with it, and embeds it, and every API request must
+carry it in ``X-Studio-Token``, which another site open in the same browser can
+neither read nor send (a custom header needs CORS, which is never granted), nor can
+another local process that was not given the address. Requests whose ``Host`` is not
+this loopback address and port (DNS rebinding) or whose ``Origin`` is another site's
+(CSRF) are refused, bodies are bounded (413) and must be JSON objects (400), and
+``/api/write`` writes only folders inside the output folder.
 """
 
 from __future__ import annotations
@@ -35,13 +40,26 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from gym_mame.errors import GymMameError
-from gym_mame.studio.session import Session, StudioError, env_search_roots
-from gym_mame.studio.writer import write_integration
+from gym_mame.integration import user_search_paths
+from gym_mame.studio.inputs import kind
+from gym_mame.studio.session import Session, StudioError
+from gym_mame.studio.writer import GAME_NAME, write_integration
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8"}
-MAX_BODY = 1 << 20
+MAX_BODY = 1 << 20  # bytes of a request body: the largest, a scenario, is a few KiB
+TOKEN_HEADER = "X-Studio-Token"
+PAGE_PATHS = ("/", "/index.html")  # served with the token in the address, and embed it
+STATIC_PATHS = ("/static/studio.js", "/static/studio.css", "/favicon.ico")
+
+
+class Refused(Exception):
+    """A request refused with an HTTP status and a message for the page."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class StudioServer(ThreadingHTTPServer):
@@ -54,13 +72,36 @@ class StudioServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), StudioHandler)
         self.session = session
         self.token = secrets.token_urlsafe(24)
-        self.out_dir = out_dir or (env_search_roots() or [Path.cwd() / "integrations"])[0]
+        self.out_dir = out_dir or (user_search_paths() or [Path.cwd() / "integrations"])[0]
         self.session_options = session_options or {}
         self.open_lock = threading.Lock()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/"
+        """The address to open: the page, with this run's token."""
+        return f"http://127.0.0.1:{self.server_address[1]}/?token={self.token}"
+
+    def own_origins(self) -> tuple[str, ...]:
+        """``Host`` values (and ``Origin``s, with ``http://``) of this server's page."""
+        port = self.server_address[1]
+        return (f"127.0.0.1:{port}", f"localhost:{port}")
+
+    def out_folder(self, given: str) -> Path:
+        """The folder ``/api/write`` writes for ``given``: a game name in the output
+        folder, or the output folder's own path to one. Anything else (``..``, another
+        folder, a link) is refused, so the page cannot make the studio write, or replace,
+        a folder elsewhere."""
+        out = Path(os.path.abspath(self.out_dir))
+        path = Path(os.path.normpath(os.path.join(out, given))) if given.strip() else out
+        name = path.name
+        hint = (f"the studio writes only into its output folder {out}: give a game name "
+                "(letters, digits, - . _; e.g. breakout-studio), or start it with --out "
+                "<folder> to write elsewhere")
+        if path.parent not in (out, out.resolve()) or not GAME_NAME.fullmatch(name):
+            raise StudioError(f"{given!r}: {hint}")
+        if (out / name).is_symlink():
+            raise StudioError(f"{out / name} is a link; {hint}")
+        return out / name
 
     def open(self, target: str, cart: str | None) -> None:
         """Start another machine; the current one keeps running if that fails."""
@@ -74,17 +115,34 @@ class StudioServer(ThreadingHTTPServer):
         self.session.close()
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _body(handler: StudioHandler) -> dict[str, Any]:
-    length = int(handler.headers.get("Content-Length") or 0)
+    """The request's JSON object, read only when its length is given and bounded."""
+    if handler.headers.get("Transfer-Encoding"):
+        raise Refused(411, "send the body with a Content-Length (chunked bodies are not read)")
+    text = handler.headers.get("Content-Length") or "0"
+    if not text.isascii() or not text.isdigit():
+        raise Refused(400, f"Content-Length {text[:40]!r} is not a number of bytes")
+    length = int(text)
     if length > MAX_BODY:
-        raise StudioError("request too large")
+        raise Refused(413, f"request body of {length} bytes is over the studio's limit of "
+                           f"{MAX_BODY} bytes")
     raw = handler.rfile.read(length) if length else b"{}"
+    handler.body_read = True
+    if len(raw) < length:
+        raise Refused(400, f"request body ended after {len(raw)} of {length} bytes")
     try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise StudioError(f"request is not JSON: {exc.msg}") from None
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise Refused(400, "request is not JSON the studio reads: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, bad UTF-8, NaN
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise Refused(400, f"request is not JSON: {reason}") from None
     if not isinstance(body, dict):
-        raise StudioError("request must be a JSON object")
+        raise Refused(400, "request must be a JSON object")
     return body
 
 
@@ -94,6 +152,8 @@ class StudioHandler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes: without this, Nagle plus the browser's
     # delayed ACK hold every frame back about 40 ms (20 frames/s instead of 60).
     disable_nagle_algorithm = True
+
+    body_read = True  # False while a POST's body is unread: an error then closes the connection
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per frame request would drown the terminal
@@ -115,16 +175,47 @@ class StudioHandler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(value).encode(), "application/json")
 
     def _error(self, status: int, message: str) -> None:
+        if not self.body_read:
+            # the unread body must not be taken for the next request on this connection
+            self.close_connection = True
+            self._send(status, json.dumps({"error": message}).encode(), "application/json",
+                       {"Connection": "close"})
+            return
         self._json({"error": message}, status)
 
-    def _host_ok(self) -> bool:
-        port = self.server.server_address[1]
-        return self.headers.get("Host", "") in (f"127.0.0.1:{port}", f"localhost:{port}")
+    def _check(self, path: str) -> None:
+        """Refuse (403) a request for another host (DNS rebinding), from another site's
+        page (CSRF), or without this run's token: in the address for the page, in the
+        ``X-Studio-Token`` header for the API (the static files hold no secret)."""
+        own = self.server.own_origins()
+        host = self.headers.get("Host", "")
+        if host not in own:
+            raise Refused(403, f"wrong Host header {host[:80]!r}: the studio answers only "
+                               f"to {' and '.join(own)}")
+        origin = self.headers.get("Origin")
+        if origin is not None and origin not in [f"http://{o}" for o in own]:
+            raise Refused(403, f"requests from another site's page are refused (Origin "
+                               f"{origin[:80]!r})")
+        if path in STATIC_PATHS:
+            return
+        if path in PAGE_PATHS:
+            token = (parse_qs(urlsplit(self.path).query).get("token") or [""])[0]
+        else:
+            token = self.headers.get(TOKEN_HEADER, "")
+        if not secrets.compare_digest(token.encode(), self.server.token.encode()):
+            raise Refused(403, "missing or wrong studio token: open the address gym-mame "
+                               "studio printed (it ends in ?token=...), or reload that page")
 
     def _dispatch(self, routes: dict[str, Callable[..., Any]], post: bool = False) -> None:
         """Run the route for this path; a POST route gets the JSON body and its result
         is sent back as ``{"ok": true, "result": ...}``."""
         path = urlsplit(self.path).path
+        self.body_read = not post  # one handler serves every request of a connection
+        try:
+            self._check(path)
+        except Refused as exc:
+            self._error(exc.status, str(exc))
+            return
         route = routes.get(path)
         if route is None:
             self._error(404, f"no such page: {path}")
@@ -134,6 +225,8 @@ class StudioHandler(BaseHTTPRequestHandler):
                 self._json({"ok": True, "result": route(_body(self))})
             else:
                 route()
+        except Refused as exc:
+            self._error(exc.status, str(exc))
         except (StudioError, GymMameError, ValueError, KeyError, TypeError) as exc:
             # Bad input or a refused request: the page shows the message.
             message = str(exc) if not isinstance(exc, KeyError) else f"missing {exc}"
@@ -146,9 +239,6 @@ class StudioHandler(BaseHTTPRequestHandler):
 
     # -- GET -----------------------------------------------------------------------
     def do_GET(self) -> None:
-        if not self._host_ok():
-            self._error(403, "wrong Host header")
-            return
         self._dispatch({
             "/": self._index, "/index.html": self._index,
             "/static/studio.js": self._static, "/static/studio.css": self._static,
@@ -187,18 +277,11 @@ class StudioHandler(BaseHTTPRequestHandler):
 
     # -- POST ----------------------------------------------------------------------
     def do_POST(self) -> None:
-        if not self._host_ok():
-            self._error(403, "wrong Host header")
-            return
-        if not secrets.compare_digest(self.headers.get("X-Studio-Token", ""),
-                                      self.server.token):
-            self._error(403, "missing or wrong studio token: reload the page")
-            return
         s = self.server.session
         self._dispatch({
             "/api/input": lambda b: s.set_held(list(b.get("held", []))),
             "/api/run": lambda b: s.set_running(bool(b.get("running")), b.get("speed")),
-            "/api/step": lambda b: s.step_frames(int(b.get("frames", 1))),
+            "/api/step": lambda b: s.step_frames(b.get("frames", 1)),
             "/api/reset-return": lambda b: s.reset_return(),
             "/api/state/save": lambda b: s.save_slot(str(b["name"])),
             "/api/state/load": lambda b: s.load_slot(str(b["name"])),
@@ -226,7 +309,7 @@ class StudioHandler(BaseHTTPRequestHandler):
         keymap = body.get("keymap")
         if not isinstance(keymap, dict):
             raise StudioError("keymap: an object of key code -> input name")
-        bad = [v for v in keymap.values() if v not in s.inputs or s.inputs[v].kind == "analog"]
+        bad = [v for v in keymap.values() if v not in s.inputs or kind(s.inputs[v]) == "analog"]
         if bad:
             raise StudioError(f"not a button or nudge: {', '.join(map(str, bad))}")
         s.keymap = {str(k): str(v) for k, v in keymap.items()}
@@ -239,14 +322,13 @@ class StudioHandler(BaseHTTPRequestHandler):
             except json.JSONDecodeError as exc:
                 raise StudioError(f"actions are not valid JSON: {exc.msg} (column "
                                   f"{exc.colno})") from None
-        folder = Path(str(body.get("folder") or "")).expanduser()
-        if not str(folder) or str(folder) == ".":
+        given = str(body.get("folder") or "")
+        if not given:
             raise StudioError("give the folder to write (its name is the game's name)")
-        if not folder.is_absolute():
-            folder = self.server.out_dir / folder
+        folder = self.server.out_folder(given)
         path = write_integration(self.server.session, folder, str(body.get("slot", "start")),
                                  actions, bool(body.get("overwrite")), body.get("title"))
-        roots = [r.resolve() for r in env_search_roots()]
+        roots = [r.resolve() for r in user_search_paths()]
         found = path.parent in roots
         hint = (f'gymnasium.make("Mame/{path.name}-v0")' if found else
                 f"MameEnv(game=\"{path}\"), or add {path.parent} to $GYM_MAME_INTEGRATIONS "

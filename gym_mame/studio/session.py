@@ -10,12 +10,11 @@ it for one step at a time, so a search or a save waits at most one frame.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +22,23 @@ import cv2
 import numpy as np
 
 from gym_mame import integration as integrations
-from gym_mame.datatypes import DataType
-from gym_mame.emulator import LOAD_SETTLE_FRAMES, START_STATE, Emulator, EmulatorStep
 from gym_mame.errors import BridgeError, GymMameError, IntegrationError
 from gym_mame.integration import (
     MACHINE_NAME,
-    OPTION_NAME,
     Input,
-    Integration,
     MemoryVariable,
     Nudge,
     StateVariable,
     Variable,
 )
-from gym_mame.intervals import Interval
-from gym_mame.jsonfile import Node
-from gym_mame.scenario import Scenario, parse_scenario
+from gym_mame.integration import write as integration_json
+from gym_mame.integration.intervals import Interval
+from gym_mame.integration.jsonfile import Node, dumps
+from gym_mame.integration.scenario import Scenario, parse_scenario
+from gym_mame.runtime.emulator import LOAD_SETTLE_FRAMES, Emulator, EmulatorStep
+from gym_mame.runtime.match import Match
 from gym_mame.studio import inputs as studio_inputs
+from gym_mame.studio.inputs import kind
 from gym_mame.studio.search import (
     Search,
     bytes_snapshot,
@@ -51,8 +50,8 @@ from gym_mame.studio.search import (
 
 MAX_SEARCH_BYTES = 16 << 20  # one read; larger spaces are searched a range at a time
 MAX_STATE_ENTRIES = 4096  # state entries read each frame for state searches
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-SLOT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+SLOT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
 DEFAULT_SCENARIO = {"reward": {"variables": {}}, "done": {"variables": {}}}
 
 
@@ -114,34 +113,28 @@ class Session:
         self.lock = threading.RLock()
         self.new_frame = threading.Condition(self.lock)
         self.target = target
-        self.game = self._find_integration(target)
+        folder = integrations.find_folder(target)
+        self.game = integrations.load(folder) if folder is not None else None
         self.machine = self.game.machine if self.game else target
         if self.game is None and not MACHINE_NAME.match(target):
             raise StudioError(f"{target!r} is neither an integration nor a MAME machine name "
                               "(lower-case letters, digits and _, e.g. pong or a2600)")
-        self.cartridge: dict[str, Any] | None = None
-        if cart:
-            cart_path = Path(cart).expanduser().resolve()
-            if not cart_path.is_file():
-                raise StudioError(f"cartridge file {cart} does not exist")
-            self.cartridge = _cartridge_entry(cart_path)
-        elif self.game is not None and self.game.cartridge is not None:
-            c = self.game.cartridge
-            self.cartridge = {k: v for k, v in (("slot", c.slot), ("file", c.file),
-                                                ("md5", c.md5), ("package", c.package))
-                              if v is not None}
         # MAME slot options, e.g. paddles in an Atari 2600's first port: given, else the
-        # integration's; written to metadata.json as "slots".
+        # integration's; written to metadata.json as "slots". (The Emulator checks them
+        # and the cartridge file.)
         self.machine_slots = dict(slots if slots is not None else
                                   (self.game.slots if self.game is not None else {}))
-        for name, value in self.machine_slots.items():
-            if not (OPTION_NAME.match(name) and OPTION_NAME.match(value)):
-                raise StudioError(f"slot option {name}={value} is not of the form "
-                                  "joyport1=pad")
         self.emulator = Emulator(self.game, machine=self.machine, cart=cart,
                                  slots=self.machine_slots, rom_path=rom_path,
                                  mame_path=mame_path, timeout=timeout)
         self.bridge = self.emulator.bridge
+        self.cartridge: dict[str, Any] | None = None
+        if cart:
+            slot = self.game.cartridge.slot if self.game and self.game.cartridge else "cart"
+            self.cartridge = _cartridge_entry(Path(self.emulator.media[slot]), slot)
+        elif self.game is not None and self.game.cartridge is not None:
+            # every field the loader read (a package_dir, a sha1), the defaults left out
+            self.cartridge = integration_json.cartridge_json(self.game.cartridge)
         self.error = ""  # why the runner stopped, if MAME failed under it
         try:
             with self.lock:
@@ -155,44 +148,36 @@ class Session:
         self._runner.start()
 
     # -- set-up ----------------------------------------------------------------
-    @staticmethod
-    def _find_integration(target: str) -> Integration | None:
-        if (Path(target) / "metadata.json").is_file() \
-                or target in integrations.find_folders():
-            return integrations.load(target)
-        return None
-
     def _setup(self) -> None:
         d = self.description
         self.mame_version = self.emulator.mame_version
         known = studio_inputs.from_integration(self.game) if self.game else {}
         self.inputs = studio_inputs.from_description(d, known)
-        self.emulator.inputs.update({n: Input(n, i.port, i.field, i.kind == "analog", i.low,
-                                              i.high, i.initial)
-                                     for n, i in self.inputs.items() if i.kind != "nudge"})
-        self.emulator.nudges.update({n: Nudge(n, i.target, i.speed)
-                                     for n, i in self.inputs.items() if i.kind == "nudge"})
+        self.emulator.inputs.update({n: i for n, i in self.inputs.items()
+                                     if isinstance(i, Input)})
+        self.emulator.nudges.update({n: i for n, i in self.inputs.items()
+                                     if isinstance(i, Nudge)})
         self.emulator.reset_positions()
         self.keymap = studio_inputs.default_keymap(self.inputs)
         self.screen = self.game.screen if self.game and self.game.screen else ""
         self.refresh = self.emulator.refresh_rate
         # Inputs the bridge sets each frame: the integration's (so that its analog
         # values hold from power-on, as the env's boot does) and then every mapped one.
-        self.active: list[str] = [n for n in known if known[n].kind != "nudge"]
+        self.active: list[str] = [n for n in known if isinstance(known[n], Input)]
         self.held: tuple[str, ...] = ()
         self.variables: dict[str, Variable] = dict(self.game.variables) if self.game else {}
         self.variable_specs: dict[str, Any] = {}
-        if self.game:
-            raw = json.loads((self.game.folder / "data.json").read_text())
-            self.variable_specs = dict(raw.get("info", {}))
-            self.scenario_text = (self.game.folder / "scenario.json").read_text()
+        if self.game:  # the record as the one writer writes it, not the files re-read
+            self.variable_specs = integration_json.data_json(self.game)["info"]
+            self.scenario_text = dumps(integration_json.scenario_json(self.game.scenario))
             self.scenario: Scenario | None = self.game.scenario
-            self.metadata_base = json.loads((self.game.folder / "metadata.json").read_text())
+            self.metadata_base = integration_json.metadata_json(self.game)
         else:
             self.scenario_text = json.dumps(DEFAULT_SCENARIO, indent=2)
             self.scenario = parse_scenario(Node(DEFAULT_SCENARIO, Path("scenario.json")),
                                            set())
             self.metadata_base = {}
+        self.match = self._match()
         self.state_entries = [(dev["tag"], name) for dev in d["devices"]
                               for name in dev.get("state", [])][:MAX_STATE_ENTRIES]
         self.running = False
@@ -213,28 +198,44 @@ class Session:
         self.emulated_fps = 0.0
         self._fps_window: list[float] = []
         self._configure()
-        if self.game is not None:
-            self._start_integration()
-        self._step(1)
+        if self.game is None or not self._start_integration():
+            self._step(1)
 
-    def _start_integration(self) -> None:
-        """Begin where the integration's episodes begin: its start state, or its boot."""
+    def _match(self) -> Match:
+        """The rules of :attr:`scenario` as the env plays them (its reward and done)."""
+        return Match(replace(self.emulator.game, scenario=self.scenario))
+
+    def _start_integration(self) -> bool:
+        """Begin where the integration's episodes begin, as ``env.reset()`` does: its
+        start state (the shipped file, the state its boot made before, or its boot played
+        now, ``until`` and all), then the frames a load settles in. False if the start
+        cannot be made: the studio is where a boot gets mended, so it goes on from
+        where MAME stopped and says why."""
         assert self.game is not None
         start = self.game.starts[0]
-        if start.file is not None and start.file.is_file() \
-                and start.mame_version in (None, self.mame_version):
+        try:
             self.emulator.prepare_start()
-            self.emulator.load_state(START_STATE)
-            self.history = [_boot_entry(s.frames, s.press, s.set, s.write)
-                            for s in self.game.boot] or None  # the state is what the boot makes
-            return
-        memory = self.game.memory
-        for step in self.game.boot:
-            for address, byte in step.write:
-                self.emulator.write_memory(*memory, address, bytes([byte]))
-            for name, value in step.set:
-                self.emulator.set_analog(name, value)
-            self._step(step.frames, held=step.press, want_pixels=False, writes=step.write)
+        except IntegrationError as exc:
+            self.error = f"the start state could not be made: {exc}"
+            self.history = None  # somewhere in the boot
+            return False
+        if start.file is not None and not start.boot:
+            self.history = None  # a shipped state and nothing to say how it was made
+        else:  # the boot, as metadata.json gives it (an "until" waits as it did)
+            self.history = [_boot_entry(s.frames, s.press, s.set, s.write,
+                                        s.until.text if s.until is not None else None)
+                            for s in start.boot]
+            self.history.append(_boot_entry(LOAD_SETTLE_FRAMES, (), self._initial_positions(),
+                                            ()))
+        result = self.emulator.reset(LOAD_SETTLE_FRAMES)
+        self.frame = result.frame
+        self._absorb(result)
+        return True
+
+    def _initial_positions(self) -> list[tuple[str, float]]:
+        """Where the analog inputs are after a reset (their initial positions)."""
+        return sorted((n, float(spec.initial)) for n in self.active
+                      if isinstance(spec := self.inputs[n], Input) and spec.analog)
 
     def _configure(self) -> None:
         """Tell the bridge which inputs each step sets and what it reads back."""
@@ -252,12 +253,12 @@ class Session:
         the buttons held (nudges too) from the analog positions at the step's start."""
         if self.history is None:
             return
-        press = tuple(sorted(n for n in held if self.inputs[n].kind != "analog"))
+        press = tuple(sorted(n for n in held if kind(self.inputs[n]) != "analog"))
         positions = tuple(sorted((n, self.emulator.positions[n]) for n in self.active
-                                 if self.inputs[n].kind == "analog"))
+                                 if kind(self.inputs[n]) == "analog"))
         last = self.history[-1] if self.history else None
         if last is not None and not writes and not last.get("write") \
-                and last.get("press", []) == list(press):
+                and "until" not in last and last.get("press", []) == list(press):
             last["frames"] += frames  # the positions go on from where they were
         else:
             self.history.append(_boot_entry(frames, press, positions, writes))
@@ -273,18 +274,20 @@ class Session:
         return result
 
     def _absorb(self, result: EmulatorStep) -> None:
+        """The step's values, reward and done as the env's step gives them (after a load
+        or a reset of the return, as its reset does: the derived variables begin anew)."""
         values: dict[str, float] = dict(result.values)
         self.state_values = result.extra_state
-        if self.scenario is not None:
-            try:
-                # derived variables (scenario "variables") join the values, as in the env
-                values = (self.scenario.start(values) if self.previous is None
-                          else self.scenario.derive(values, self.previous))
-                self.last_reward = self.scenario.reward(values, self.previous)
-                self.done = self.scenario.done(values, self.previous)
-            except KeyError:  # a variable the scenario needs was just removed
-                self.last_reward, self.done = 0.0, False
-            self.episode_return += self.last_reward
+        try:
+            if self.previous is None:
+                values, self.last_reward, self.done = self.match.start(values), 0.0, False
+            else:
+                outcome = self.match.evaluate(result.frames, self.previous)
+                values, self.last_reward, self.done = (outcome.values, outcome.rewards[0],
+                                                       outcome.over)
+        except KeyError:  # a variable the scenario needs was just removed
+            self.last_reward, self.done = 0.0, False
+        self.episode_return += self.last_reward
         self.previous, self.values = values, values
         if result.pixels is not None:
             self.pixels = (result.width, result.height, bytes(result.pixels))
@@ -317,13 +320,13 @@ class Session:
             unknown = [n for n in names if n not in self.inputs]
             if unknown:
                 raise StudioError(f"unknown input(s): {', '.join(unknown)}")
-            analog = [n for n in names if self.inputs[n].kind == "analog"]
+            analog = [n for n in names if kind(self.inputs[n]) == "analog"]
             if analog:
                 raise StudioError(f"{', '.join(analog)} is analog: hold a nudge button for it")
             missing = []
             for n in names:
                 spec = self.inputs[n]
-                target = spec.target if spec.kind == "nudge" else n
+                target = spec.target if isinstance(spec, Nudge) else n
                 if target not in self.active:
                     missing.append(target)
             if missing:
@@ -339,8 +342,9 @@ class Session:
                 self.speed = float(speed)
             self.running = running
 
-    def step_frames(self, frames: int) -> int:
+    def step_frames(self, frames: Any) -> int:
         """Pause and run ``frames`` frames with the inputs held now; return the frame number."""
+        frames = _int(frames, "frames")
         if not 1 <= frames <= 100_000:
             raise StudioError("frames must be between 1 and 100000")
         with self.lock:
@@ -484,61 +488,39 @@ class Session:
                 raise StudioError(f"MAME cannot read {name}: {exc}") from None
 
     def _parse_variable(self, name: str, spec: dict[str, Any]) -> tuple[Variable, dict]:
+        """The variable as the loader reads data.json, checked against this machine (its
+        devices, spaces and state entries), and its data.json entry."""
         if not isinstance(spec, dict):
             raise StudioError("a variable is an object, as in data.json")
-        default_device, default_space = ":maincpu", "program"
-        memory = self.metadata_base.get("memory", {})
-        default_device = memory.get("device", default_device)
-        default_space = memory.get("space", default_space)
-        if "state" in spec:
-            entries = spec["state"]
-            entries = [entries] if isinstance(entries, str) else list(entries)
-            if not entries or not all(isinstance(e, str) for e in entries):
-                raise StudioError("state: a list of state entry names")
-            device = str(spec.get("device", default_device))
-            known = {n for d, n in self.state_entries if d == device}
-            unknown = [e for e in entries if e not in known]
-            if unknown and self.state_entries:
-                raise StudioError(f"device {device} has no state entry {unknown[0]!r}")
-            weights = spec.get("weights") or ([1 << i for i in range(len(entries))]
-                                              if len(entries) > 1 else [1])
-            weights = [_int(w, "weights") for w in weights]
-            if len(weights) != len(entries):
-                raise StudioError(f"{len(weights)} weights for {len(entries)} entries")
-            clean: dict[str, Any] = {"state": entries if len(entries) > 1 else entries[0]}
-            if len(entries) > 1:
-                clean["weights"] = weights
-            if device != default_device:
-                clean["device"] = device
-            return StateVariable(name, device, tuple(entries), tuple(weights)), clean
-        address = _int(spec.get("address"), "address")
+        given = {k: v for k, v in spec.items() if v not in (None, "")}  # the form's blanks
+        if "address" in given:
+            given.setdefault("type", "|u1")  # the form's default: one byte
+        device, space = self.emulator.game.memory
         try:
-            dtype = DataType.parse(spec.get("type", "|u1"))
-        except ValueError as exc:
+            variable = integrations.parse_variable(name, given, device, space,
+                                                   Path("data.json"))
+        except IntegrationError as exc:
             raise StudioError(str(exc)) from None
-        device = str(spec.get("device", default_device))
-        space = str(spec.get("space", default_space))
-        info = self._space(device, space)
-        mask = int(info.get("address_mask") or 0xFFFFFFFF)
-        if not 0 <= address <= mask:
-            raise StudioError(f"address {address:#x} is outside {device} {space} "
-                              f"(0 to {mask:#x})")
-        value_mask = spec.get("mask")
-        clean = {"address": address, "type": dtype.text}
-        if device != default_device:
-            clean["device"] = device
-        if space != default_space:
-            clean["space"] = space
-        if value_mask not in (None, ""):
-            clean["mask"] = _int(value_mask, "mask")
-        return MemoryVariable(name, device, space, tuple(range(address, address + dtype.size)),
-                              dtype, clean.get("mask")), clean
+        if isinstance(variable, MemoryVariable):
+            info = self._space(variable.device, variable.space)
+            mask = int(info.get("address_mask") or 0xFFFFFFFF)
+            outside = [a for a in variable.addresses if not 0 <= a <= mask]
+            if outside:
+                raise StudioError(f"address {outside[0]:#x} is outside {variable.device} "
+                                  f"{variable.space} (0 to {mask:#x})")
+        elif not variable.items:
+            known = {n for d, n in self.state_entries if d == variable.device}
+            unknown = [e for e in variable.entries if e not in known]
+            if unknown and self.state_entries:
+                raise StudioError(f"device {variable.device} has no state entry "
+                                  f"{unknown[0]!r}")
+        return variable, _variable_spec(variable, device, space)
 
     def remove_variable(self, name: str) -> None:
         with self.lock:
             if name not in self.variables:
                 raise StudioError(f"no variable {name!r}")
-            if self.scenario is not None and name in self.scenario.variables:
+            if name in self.scenario.variables:
                 raise StudioError(f"the scenario uses {name!r}; change the scenario first")
             del self.variables[name]
             self.variable_specs.pop(name, None)
@@ -560,6 +542,7 @@ class Session:
             except IntegrationError as exc:
                 raise StudioError(str(exc)) from None
             self.scenario, self.scenario_text = scenario, text
+            self.match = self._match()
             self.episode_return, self.previous, self.done = 0.0, None, False
 
     # -- frames and status -----------------------------------------------------
@@ -619,8 +602,7 @@ class Session:
                 "machine": self.machine, "integration": self.game.name if self.game else None,
                 "title": self.game.title if self.game else self.machine,
                 "mame_version": self.mame_version,
-                "inputs": [{"name": i.name, "kind": i.kind, "port": i.port, "field": i.field,
-                            "target": i.target} for i in self.inputs.values()],
+                "inputs": [_input_entry(i) for i in self.inputs.values()],
                 "keymap": self.keymap, "spaces": spaces, "state_devices": state_devices,
                 "ram": [{"device": d, "space": s, "start": a, "length": n}
                         for d, s, a, n in ram],
@@ -633,7 +615,7 @@ class Session:
             return self.metadata_base.get("actions") or [list(a.buttons)
                                                          for a in self.game.actions]
         mapped = [n for n in dict.fromkeys(self.keymap.values())
-                  if self.inputs[n].kind != "analog" and "RESET" not in n
+                  if kind(self.inputs[n]) != "analog" and "RESET" not in n
                   and "SELECT" not in n and "COIN" not in n and "START" not in n]
         return [[]] + [[n] for n in mapped]
 
@@ -648,7 +630,7 @@ class Session:
 
 
 def _boot_entry(frames: int, press: Sequence[str], positions: Sequence[tuple[str, float]],
-                writes: Sequence[tuple[int, int]]) -> dict[str, Any]:
+                writes: Sequence[tuple[int, int]], until: str | None = None) -> dict[str, Any]:
     """A metadata.json boot step."""
     step: dict[str, Any] = {"frames": frames}
     if press:
@@ -657,20 +639,59 @@ def _boot_entry(frames: int, press: Sequence[str], positions: Sequence[tuple[str
         step["set"] = {name: (int(v) if float(v).is_integer() else v) for name, v in positions}
     if writes:
         step["write"] = {hex(address): byte for address, byte in writes}
+    if until is not None:
+        step["until"] = until
     return step
 
 
-def _cartridge_entry(path: Path) -> dict[str, Any]:
+def _input_entry(spec: studio_inputs.Control) -> dict[str, Any]:
+    """An input as the page lists it."""
+    if isinstance(spec, Nudge):
+        return {"name": spec.name, "kind": "nudge", "port": "", "field": "",
+                "target": spec.target}
+    return {"name": spec.name, "kind": kind(spec), "port": spec.port, "field": spec.field,
+            "target": ""}
+
+
+def _variable_spec(variable: Variable, device: str, space: str) -> dict[str, Any]:
+    """data.json's entry for ``variable``, its defaults (``device``, ``space``, weights
+    1, 2, 4, ...) left out."""
+    spec: dict[str, Any]
+    if isinstance(variable, StateVariable):
+        entries = variable.entries
+        spec = {"item" if variable.items else "state":
+                list(entries) if len(entries) > 1 else entries[0]}
+        if variable.weights != (tuple(1 << i for i in range(len(entries)))
+                                if len(entries) > 1 else (1,)):
+            spec["weights"] = list(variable.weights)
+        if variable.device != device:
+            spec["device"] = variable.device
+    else:
+        spec = {"address": variable.address if variable.contiguous
+                else list(variable.addresses), "type": variable.type.text}
+        if variable.device != device:
+            spec["device"] = variable.device
+        if variable.space != space:
+            spec["space"] = variable.space
+        if variable.mask is not None:
+            spec["mask"] = variable.mask
+        if variable.shift:
+            spec["shift"] = variable.shift
+    if variable.range is not None:
+        spec["range"] = list(variable.range)
+    return spec
+
+
+def _cartridge_entry(path: Path, slot: str = "cart") -> dict[str, Any]:
     """metadata.json's ``cartridge`` for a file; names the Python package that ships it
-    when the file sits in ``<package>/roms/`` (as ale-py's Atari cartridges do)."""
-    from gym_mame.roms import md5sum
+    when the file is ``<package>/roms/<file>`` of an installed distribution (as ale-py's
+    Atari cartridges are), the way the loader will find it."""
+    from gym_mame.integration import PACKAGE_NAME
+    from gym_mame.runtime.roms import md5sum, package_files
 
-    entry: dict[str, Any] = {"slot": "cart", "file": path.name, "md5": md5sum(path)}
-    if path.parent.name == "roms" and (path.parent.parent / "__init__.py").is_file():
-        entry["package"] = path.parent.parent.name
+    entry: dict[str, Any] = {"slot": slot, "file": path.name, "md5": md5sum(path)}
+    package = path.parent.parent.name
+    if path.parent.name == "roms" and PACKAGE_NAME.match(package) and path.resolve() in [
+            p.resolve() for p in package_files(package, "roms", path.name)]:
+        entry["package"] = package
     return entry
-
-
-def env_search_roots() -> list[Path]:
-    """Where ``gymnasium.make("Mame/<name>-v0")`` looks for user folders."""
-    return [Path(p) for p in os.environ.get("GYM_MAME_INTEGRATIONS", "").split(os.pathsep) if p]

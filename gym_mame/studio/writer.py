@@ -1,8 +1,11 @@
 """Writing what was found in the studio as an integration folder.
 
-The folder is written next to its destination first and checked with the
-same loader ``gymnasium.make`` uses; only a folder that loads replaces the
-destination, so a mistake never leaves a half-written game behind.
+The studio's files start from the integration it opened, as the one serializer
+(``gym_mame.integration.write``) writes that record (the Session keeps it so), with
+the studio's inputs, actions, start, variables and scenario put in, and are laid out
+by the same serializer. The folder is written next to its destination first and
+checked with the same loader ``gymnasium.make`` uses; only a folder that loads
+replaces the destination, so a mistake never leaves a half-written game behind.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from typing import Any
 
 from gym_mame import integration as integrations
 from gym_mame.errors import IntegrationError
+from gym_mame.integration import Nudge
+from gym_mame.integration.write import write_files
+from gym_mame.runtime.starts import DEFAULT_STATE
+from gym_mame.studio import inputs as studio_inputs
 from gym_mame.studio.session import Session, StudioError
 
 GAME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -42,10 +49,10 @@ def build_files(session: Session, name: str, slot: str, actions: Any,
         for step in history or []:
             used += list(step.get("press", [])) + list(step.get("set", {}))
         used += list(session.keymap.values()) + list(session.active)
-        names = list(dict.fromkeys(used))
+        names = list(dict.fromkeys(_integration_inputs(session) + used))
         for n in names:  # a nudge needs its analog input defined too
             spec = session.inputs.get(n)
-            if spec is not None and spec.kind == "nudge" and spec.target not in names:
+            if isinstance(spec, Nudge) and spec.target not in names:
                 names.append(spec.target)
         unknown = [n for n in names if n not in session.inputs]
         if unknown:
@@ -60,14 +67,25 @@ def build_files(session: Session, name: str, slot: str, actions: Any,
         if session.screen:
             metadata["screen"] = session.screen
         old_inputs = metadata.get("inputs", {})
-        metadata["inputs"] = {n: old_inputs.get(n, session.inputs[n].metadata()) for n in names}
+        metadata["inputs"] = {n: old_inputs.get(n, studio_inputs.metadata(session.inputs[n]))
+                              for n in names}
         metadata["actions"] = actions
         metadata["start"] = {"state": START_FILE, "mame_version": session.mame_version}
         if history is not None:
             metadata["start"]["boot"] = [dict(step) for step in history]
+        if "default_state" in metadata:  # episodes begin at the start written here
+            metadata["default_state"] = DEFAULT_STATE
         data = {"info": dict(session.variable_specs)}
         scenario = json.loads(session.scenario_text)
         return metadata, data, scenario, state
+
+
+def _integration_inputs(session: Session) -> list[str]:
+    """Every input the integration the session started from defines, as its loader read
+    them: its multiplayer players, opponent, states and options name inputs the actions
+    need not use, and the folder written must define them all to load."""
+    game = session.game
+    return [] if game is None else [*game.inputs, *game.nudges]
 
 
 def write_integration(session: Session, folder: str | Path, slot: str, actions: Any,
@@ -84,9 +102,8 @@ def write_integration(session: Session, folder: str | Path, slot: str, actions: 
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent)) / folder.name
     try:
         staging.mkdir()
-        for file, content in (("metadata.json", metadata), ("data.json", data),
-                              ("scenario.json", scenario)):
-            (staging / file).write_text(json.dumps(content, indent=2) + "\n")
+        write_files(staging, {"metadata.json": metadata, "data.json": data,
+                              "scenario.json": scenario})
         shutil.copyfile(state, staging / START_FILE)
         try:
             integrations.load(staging)

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gym_mame.bridge import find_mame
-from gym_mame.mameinfo import machine_info, run_mame
+from gym_mame.wire.bridge import find_mame
+from gym_mame.wire.mameinfo import machine_info, run_mame
 
 ROMS_OK = "present"
 ROMS_MISSING = "missing"

@@ -9,12 +9,12 @@ player, not per field).
 from __future__ import annotations
 
 import os
-import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
-from gym_mame.bridge import MameBridge, find_mame
+from gym_mame.wire.bridge import MameBridge, find_mame
+from gym_mame.wire.mameinfo import run_mame
 
 
 def machine_description(machine: str, media: dict[str, str] | None = None,
@@ -27,8 +27,7 @@ def machine_description(machine: str, media: dict[str, str] | None = None,
 
 def analog_controls(machine: str, mame: str | None = None) -> list[dict[str, str]]:
     """The ``<control>`` entries of ``mame -listxml`` with a sensitivity (analog ones)."""
-    out = subprocess.run([find_mame(mame), "-listxml", machine, "-noreadconfig"],
-                         capture_output=True, text=True, timeout=60).stdout
+    out = run_mame(find_mame(mame), "-listxml", machine, timeout=60).stdout
     try:
         root = ET.fromstring(out)
     except ET.ParseError:

@@ -47,15 +47,19 @@ from typing import Any
 
 import numpy as np
 
-from gym_mame.bridge import extra_mame_args, find_mame
-from gym_mame.emulator import START_STATE, Emulator
-from gym_mame.env import MameEnv
+from gym_mame.envs.env import MameEnv
 from gym_mame.errors import GymMameError
 from gym_mame.integration import load
+from gym_mame.integration.jsonfile import load_json
+from gym_mame.runtime.emulator import START_STATE, Emulator
+from gym_mame.wire.bridge import extra_mame_args, find_mame
+from gym_mame.wire.mamecmd import MameCommand
+from gym_mame.wire.mameinfo import run_mame
 
 INP_NAME = "play.inp"
 INFO_NAME = "recording.json"
 PLUGIN_NAME = "gym_mame_stop"
+STOP_FRAMES = 60  # the step that lets MAME run into the exit the plugin asks for
 _INP_HEADER_BYTES = 64
 _STATE_HEADER_BYTES = 32
 # Save-state items that differ between two runs of the same inputs because MAME
@@ -74,8 +78,7 @@ def plugin_dir() -> Path:
 @functools.lru_cache(maxsize=4)
 def _system_plugin_path(mame: str) -> str:
     """MAME's configured plugin folder (it holds ``boot.lua``, which starts plugins)."""
-    out = subprocess.run([mame, "-showconfig"], capture_output=True, text=True,
-                         timeout=30).stdout
+    out = run_mame(mame, "-showconfig", read_config=True, timeout=30).stdout
     match = re.search(r"^pluginspath\s+(.+)$", out, re.MULTILINE)
     return match.group(1).strip() if match else ""
 
@@ -91,34 +94,41 @@ def stop_cleanly(emulator: Emulator, timeout: float = 10.0) -> str:
     """End MAME normally (so it finishes its input recording) and return its log.
 
     Asks the plugin to exit, then lets the emulation run: the STEP never gets its
-    reply because the machine ends first."""
+    reply because the machine ends first. A reply means MAME went on instead (the step
+    failed, or the plugin did not act); it is reported as what it says."""
     bridge = emulator.bridge
     assert bridge.proc is not None
     (bridge.workdir / "stop").write_bytes(b"")
-    emulator.send_step([emulator.segment((), 2)], pixels=False)
-    try:
-        bridge.proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise GymMameError(f"MAME did not stop within {timeout:g} s; the input recording "
-                           "may be incomplete (is MAME's plugin support disabled?)") from None
+    # Long enough that the exit (at the end of MAME's current time slice) comes first
+    emulator.send_step([emulator.segment((), STOP_FRAMES)], pixels=False)
+    deadline = time.monotonic() + timeout
+    while emulator.alive:
+        if emulator.reply_ready(100):
+            try:
+                emulator.receive_step()
+            except GymMameError as exc:
+                raise GymMameError(f"MAME could not end the recording: {exc}") from None
+            raise GymMameError("MAME ran the stopping step instead of ending: its "
+                               f"{PLUGIN_NAME} plugin did not act (is MAME's plugin support "
+                               "disabled?); the input recording is incomplete")
+        if time.monotonic() > deadline:
+            raise GymMameError(f"MAME did not stop within {timeout:g} s, nor answer; the "
+                               "input recording may be incomplete (MAME said: "
+                               f"{bridge.log_tail(5)[-400:]!r})")
     return bridge.log_tail(10_000)
 
 
 def state_items(machine: str, media: dict[str, str] | None = None,
-                mame: str | None = None) -> list[tuple[int, int, str]]:
+                mame: str | None = None,
+                rom_paths: Sequence[str] = ()) -> list[tuple[int, int, str]]:
     """``(offset, bytes, "device item")`` of every save-state item, in state order."""
-    exe = find_mame(mame)
+    command = MameCommand(find_mame(mame), machine, media or {}, rom_paths,
+                          Path(__file__).with_name("state_items.lua"))
     with tempfile.TemporaryDirectory(prefix="gym_mame-items-") as tmp:
         out = Path(tmp) / "items.txt"
-        cmd = [exe, machine]
-        for option, value in (media or {}).items():
-            cmd += [f"-{option}", value]
-        cmd += ["-noreadconfig", "-skip_gameinfo", "-video", "none", "-sound", "none",
-                "-homepath", tmp, "-cfg_directory", tmp, "-nvram_directory", tmp,
-                "-autoboot_script", str(Path(__file__).with_name("state_items.lua"))]
-        env = {**os.environ, "GYM_MAME_ITEMS_OUT": str(out), "SDL_VIDEODRIVER": "dummy"}
-        subprocess.run(cmd, env=env, cwd=tmp, capture_output=True, timeout=60,
-                       stdin=subprocess.DEVNULL)
+        subprocess.run(command.argv(tmp), env=command.environ({**os.environ,
+                                                                "GYM_MAME_ITEMS_OUT": str(out)}),
+                       cwd=tmp, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
         if not out.is_file():
             return []
         items = []
@@ -260,7 +270,7 @@ def replay(folder: str | os.PathLike[str], rom_path: str | Sequence[str] | None 
     if not info_path.is_file():
         raise GymMameError(f"{where} is not a recording: it has no {INFO_NAME} "
                            "(make one with gym-mame record)")
-    expected = json.loads(info_path.read_text())
+    expected = load_json(info_path)
     if inputs == "auto":
         inputs = "actions" if expected["analog_inputs"] and expected["agent"] != "human" \
             else "inp"
@@ -284,6 +294,7 @@ def replay(folder: str | os.PathLike[str], rom_path: str | Sequence[str] | None 
         got = _final(env, info, end_state)
         log = stop_cleanly(env.emulator)
         media = dict(env.emulator.media)
+        searched = [str(p) for p in env.emulator.rom_paths]
     finally:
         env.close()
     frames = re.findall(r"Total playback frames: (\d+)", log)
@@ -295,7 +306,7 @@ def replay(folder: str | os.PathLike[str], rom_path: str | Sequence[str] | None 
     if expected["ram_md5"] != got["ram_md5"]:
         result.mismatches.append("RAM differs")
     if expected["end_state_md5"] != got["end_state_md5"]:
-        items = state_items(expected["machine"], media)
+        items = state_items(expected["machine"], media, rom_paths=searched)
         differ = differing_items(where / "end.sta", end_state, items)
         unstable = UNSTABLE_ITEMS.get(expected["machine"], ())
         real = [name for name in differ if not any(u in name for u in unstable)]

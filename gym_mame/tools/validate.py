@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gym_mame.env import MameEnv
+from gym_mame.envs.env import MameEnv
 from gym_mame.errors import GymMameError
 from gym_mame.integration import Integration, load
 

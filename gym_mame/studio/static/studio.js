@@ -18,10 +18,15 @@ function showMessage(text, isError) {
   box.hidden = !text;
 }
 
+// Every request carries this run's token: the server refuses any without it.
+function send(path, options = {}) {
+  return fetch(path, { ...options, headers: { ...options.headers, "X-Studio-Token": token } });
+}
+
 async function api(path, body) {
-  const response = await fetch(path, {
+  const response = await send(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-Studio-Token": token },
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body || {}),
   });
   const reply = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
@@ -49,7 +54,7 @@ async function frameLoop() {
   const context = canvas.getContext("2d");
   for (;;) {
     try {
-      const response = await fetch(`/api/frame?after=${seq}`);
+      const response = await send(`/api/frame?after=${seq}`);
       if (response.ok) {
         seq = Number(response.headers.get("X-Seq"));
         // createImageBitmap decodes off the main thread; an <img> per frame was 3x slower.
@@ -83,7 +88,7 @@ function countViewFps() {
 async function statusLoop() {
   for (;;) {
     try {
-      const s = await (await fetch("/api/status")).json();
+      const s = await (await send("/api/status")).json();
       renderStatus(s);
     } catch (error) { /* the server may be restarting a machine */ }
     await new Promise((r) => setTimeout(r, 250));
@@ -182,7 +187,7 @@ function renderKeymap() {
 function searchType() { return $("search-order").value + $("search-kind").value + $("search-size").value; }
 
 async function renderResults() {
-  const r = await (await fetch("/api/search")).json();
+  const r = await (await send("/api/search")).json();
   const body = document.querySelector("#results tbody");
   if (!r.active) { body.replaceChildren(); return; }
   $("search-count").textContent = r.count;
@@ -239,7 +244,7 @@ function renderVariables(specs) {
 }
 
 async function refreshDescription() {
-  info = await (await fetch("/api/describe")).json();
+  info = await (await send("/api/describe")).json();
   renderVariables(info.variables);
   return info;
 }
