@@ -30,7 +30,7 @@ def test_markdown_table_lists_every_game_and_problems() -> None:
     assert table.endswith("Both figures agree in 1 of 2 games.")
 
 
-@pytest.mark.parametrize(("game", "episodes"), [("breakout", 6), ("pong", 3), ("seaquest", 4)])
+@pytest.mark.parametrize(("game", "episodes"), [("breakout", 4), ("pong", 2), ("seaquest", 2)])
 def test_subset_agrees_with_ale(game: str, episodes: int) -> None:
     pytest.importorskip("ale_py", reason="ale-py is in the test extra; run scripts/setup")
     row = Ale().compare(game, episodes=episodes, max_steps=1500, seed=100)

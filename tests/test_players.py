@@ -113,8 +113,8 @@ def test_boxing_agrees_with_pettingzoo() -> None:
     from gym_mame.agreement.pettingzoo import PettingZoo
 
     reference = PettingZoo()
-    row = reference.compare("boxing_v2", episodes=3, max_steps=2500, seed=0)
-    assert not row.problem and row.agrees, reference.markdown([row], 3, 2500, 0)
+    row = reference.compare("boxing_v2", episodes=1, max_steps=2500, seed=0)  # a whole game
+    assert not row.problem and row.agrees, reference.markdown([row], 1, 2500, 0)
 
 
 # PettingZoo's game of each cartridge, and the RAM byte that holds the game's number
