@@ -10,7 +10,7 @@ import json
 import pytest
 
 from gym_mame.errors import IntegrationError, RomNotFoundError
-from gym_mame.integration import load, with_action_set
+from gym_mame.integration import action_set, load
 
 GAME = "nes-super_mario_bros"
 INFO_KEYS = {"coins", "flag_get", "life", "score", "stage", "status", "time", "world",
@@ -50,13 +50,14 @@ def make(**options):
 def test_action_sets_are_gym_super_mario_bros_lists_in_order(name, lists) -> None:
     from gym_mame.agreement.nes import NES_BUTTONS, controller_byte
 
-    game = with_action_set(load(GAME), name)
-    assert [a.name.split(" ") for a in game.actions] == lists
+    game = load(GAME)
+    actions = action_set(game, name)
+    assert [a.name.split(" ") for a in actions] == lists
     assert game.buttons == NES_BUTTONS  # multi_binary is nes-py's controller byte, A first
     # JoypadSpace's bytes: right 0x80, left 0x40, down 0x20, up 0x10, B 0x02, A 0x01
     joypad = {"right": 0x80, "left": 0x40, "down": 0x20, "up": 0x10, "B": 0x02, "A": 0x01,
               "NOOP": 0}
-    assert [controller_byte(a.buttons) for a in game.actions] == [
+    assert [controller_byte(a.buttons) for a in actions] == [
         sum(joypad[b] for b in combo) for combo in lists]
 
 
@@ -65,7 +66,7 @@ def test_default_actions_are_simple_movement_and_unknown_sets_are_named() -> Non
     game = load(GAME)
     assert [a.name for a in game.actions] == [" ".join(c) for c in SIMPLE_MOVEMENT]
     with pytest.raises(IntegrationError, match="no action set 'SIMPLE'.*RIGHT_ONLY"):
-        with_action_set(game, "SIMPLE")
+        action_set(game, "SIMPLE")
 
 
 @pytest.mark.pure

@@ -17,7 +17,7 @@ The names below are those the rest of gym_mame and its users import from here.
 from __future__ import annotations
 
 from gym_mame.integration.ale import ALE_ACTIONS
-from gym_mame.integration.build import bare, extended, with_action_set
+from gym_mame.integration.build import action_set, bare, extended
 from gym_mame.integration.folders import (
     NOT_SCENARIOS,
     find_folder,
@@ -82,9 +82,9 @@ __all__ = [
     "MAX_BOOT_STEPS", "NOT_SCENARIOS", "OPTION_NAME", "PACKAGE_DIR", "PACKAGE_NAME",
     "PETTINGZOO_NAME", "Action", "BootStep", "Bounds", "Cartridge", "Input", "Integration",
     "MemoryVariable", "Nudge", "Opponent", "Option", "OptionStep", "Patch", "PlayerSpec",
-    "Start", "StateSpec", "StateVariable", "Team", "Variable", "bare", "check_slot",
+    "Start", "StateSpec", "StateVariable", "Team", "Variable", "action_set", "bare", "check_slot",
     "extended", "fill_boot", "find_folder", "find_folders", "folder_file", "game_folder",
     "integrations_dir", "list_options", "list_scenarios", "list_states", "load",
     "parse_variable", "save_item_range", "scenario_names", "search_paths",
-    "user_search_paths", "with_action_set",
+    "user_search_paths",
 ]

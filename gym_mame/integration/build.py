@@ -52,14 +52,14 @@ def extended(game: Integration, inputs: Mapping[str, object],
                    variables={**game.variables, **new_variables})
 
 
-def with_action_set(game: Integration, name: str | None) -> Integration:
-    """``game`` playing its action set ``name`` (metadata.json ``action_sets``) as its
-    discrete actions; ``name`` None: ``game`` as it is."""
+def action_set(game: Integration, name: str | None) -> tuple[Action, ...]:
+    """The discrete actions of ``game``'s action set ``name`` (metadata.json
+    ``action_sets``); ``name`` None: its default actions."""
     if name is None:
-        return game
+        return game.actions
     if name not in game.action_sets:
         sets = ", ".join(game.action_sets) or "none"
         raise IntegrationError(f"{game.name} has no action set {name!r}; its action sets: "
                                f"{sets}")
-    return replace(game, actions=game.action_sets[name])
+    return game.action_sets[name]
 

@@ -30,12 +30,13 @@ class ActionMapper:
     """
 
     def __init__(self, integration: Integration, action_type: str,
-                 full_action_space: bool = False) -> None:
+                 full_action_space: bool = False,
+                 actions: tuple[Action, ...] | None = None) -> None:
         if action_type not in ACTION_TYPES:
             raise ValueError(f"action_type must be one of {ACTION_TYPES}, not {action_type!r}")
         self.action_type = action_type
         self.buttons = integration.buttons
-        self.actions = integration.actions
+        self.actions = integration.actions if actions is None else actions
         if full_action_space:
             if integration.full_actions is None:
                 raise ValueError(f"{integration.name} defines no full action set "

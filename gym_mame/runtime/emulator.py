@@ -178,6 +178,8 @@ class Emulator:
         window: open MAME's own window (needs a display) instead of running headless.
         throttle: real-time speed (default: only with a window).
         extra_args: more MAME options (for the package's tools).
+        starts: the starts a reset chooses from, as a play chose them (see
+            :meth:`Match.starts_for_play`); default: the integration's default start.
     """
 
     def __init__(
@@ -196,6 +198,7 @@ class Emulator:
         window: bool = False,
         throttle: bool | None = None,
         extra_args: Sequence[str] = (),
+        starts: Sequence[Start] | None = None,
     ) -> None:
         if game is None and machine is None:
             raise ValueError("give an integration (game=...) or a MAME machine (machine=...)")
@@ -207,6 +210,8 @@ class Emulator:
             self.game = integrations.bare(str(machine))
         if inputs or variables:
             self.game = integrations.extended(self.game, inputs or {}, variables or {})
+        # the starts a reset chooses from: this play's choice, or the integration's default
+        self.starts: tuple[Start, ...] = tuple(self.game.starts if starts is None else starts)
         self.inputs: dict[str, Input] = dict(self.game.inputs)
         self.nudges = dict(self.game.nudges)
         self.variables: dict[str, Variable] = dict(self.game.variables)
@@ -484,6 +489,12 @@ class Emulator:
         bridge = self.bridge
         return not bridge.closed and bridge.proc is not None and bridge.proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """MAME's process id (for measuring it), None before it started."""
+        proc = self.bridge.proc
+        return proc.pid if proc is not None else None
+
     def check_alive(self) -> None:
         """For a caller that polls many emulators: raise :class:`MameCrashedError` (MAME
         exited) or :class:`MameTimeoutError` (the reply awaited is older than the
@@ -526,9 +537,11 @@ class Emulator:
 
     # -- start states and boots ---------------------------------------------------
     def boot(self, steps: Sequence[BootStep] | None = None) -> None:
-        """Play a boot sequence (default: the integration's) from the current state."""
+        """Play a boot sequence (default: the first start's) from the current state."""
         memory = self.game.memory
-        for step in self.game.boot if steps is None else steps:
+        if steps is None:
+            steps = self.starts[0].boot if self.starts else ()
+        for step in steps:
             for address, byte in step.write:
                 self.write_memory(*memory, address, bytes([byte]))
             for name, value in step.set:
@@ -561,7 +574,7 @@ class Emulator:
     @property
     def start_count(self) -> int:
         """How many starts a reset chooses from (``state=`` with several names)."""
-        return len(self.game.starts)
+        return len(self.starts)
 
     def prepare_start(self, rebuild: bool = False) -> None:
         """Make each start state: the integration's shipped file when this MAME made it
@@ -569,7 +582,7 @@ class Emulator:
         before (kept in the cache folder), else its boot played from power-on, saved
         (and cached). ``rebuild`` plays every boot again."""
         power_on = None
-        for index, start in enumerate(self.game.starts):
+        for index, start in enumerate(self.starts):
             name = _start_name(index)
             if not rebuild and self._load_made(start, name):
                 continue
@@ -592,7 +605,7 @@ class Emulator:
                         "in its first step, which cannot follow another start's boot; begin "
                         "it with a step of frames alone (e.g. {\"frames\": 1})")
                 self.load_state(power_on)
-            elif index < len(self.game.starts) - 1:
+            elif index < len(self.starts) - 1:
                 power_on = "power-on"  # the next boots begin here too
                 self.save_state(power_on)
             self.boot(start.boot)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from gym_mame import integration as integrations
 from gym_mame.errors import IntegrationError
-from gym_mame.integration import Integration
+from gym_mame.integration import Integration, Start
 from gym_mame.integration.scenario import Scenario
 from gym_mame.runtime import starts
 from gym_mame.runtime.actions import ActionMapper
@@ -48,7 +49,7 @@ class Match:
     """``num_players`` players of ``game``, with ``action_type`` action spaces."""
 
     def __init__(self, game: Integration, num_players: int = 1, action_type: str = "discrete",
-                 full_action_space: bool = False) -> None:
+                 full_action_space: bool = False, action_set: str | None = None) -> None:
         if num_players == 1:
             self.rules: list[Scenario] = [game.scenario]
             self.maps: list[Mapping[str, str]] = [{}]
@@ -74,8 +75,9 @@ class Match:
         self.game = game
         self.num_players = num_players
         self.scenario = game.scenario  # derived variables, and the game's end
-        self.mappers = [ActionMapper(replace(game, actions=actions) if actions else game,
-                                     action_type, full_action_space) for actions in own]
+        chosen = integrations.action_set(game, action_set)  # a player's own set comes first
+        self.mappers = [ActionMapper(game, action_type, full_action_space, actions or chosen)
+                        for actions in own]
 
     def held(self, player: int, action: Any) -> tuple[Any, ...]:
         """The inputs player ``player`` holds for ``action`` (ValueError outside its space);
@@ -134,20 +136,19 @@ class Match:
     def player_lives(self, values: Mapping[str, float]) -> list[int | None]:
         return [int(values[name]) if name is not None else None for name in self.lives]
 
-    def game_for_play(self, state: str | Sequence[str] | None = None,
-                      options: Mapping[str, Any] | None = None) -> Integration:
-        """The integration as these players start it: from ``state`` (one named start
-        state, several to pick from at random, or None: the default) with game
-        ``options``; for a count with its own boot (its game mode), from that boot."""
+    def starts_for_play(self, state: str | Sequence[str] | None = None,
+                        options: Mapping[str, Any] | None = None) -> tuple[Start, ...]:
+        """Where these players start: from ``state`` (one named start state, several to
+        pick from at random, or None: the default) with game ``options``; for a count with
+        its own boot (its game mode), from that boot."""
         options = options or {}
         if self.team_boot is None:
-            return replace(self.game, starts=starts.choose(self.game, state, options))
+            return tuple(starts.choose(self.game, state, options))
         if state is not None:
             raise ValueError(f"{self.game.name} for {self.num_players} players starts from "
                              "its own boot (the game mode for that many); state= names "
                              "one-player starts")
-        return replace(self.game, starts=(starts.mode_start(
-            self.game, self.num_players, self.team_boot, options),))
+        return (starts.mode_start(self.game, self.num_players, self.team_boot, options),)
 
 
 def _names(game: Integration) -> set[str]:

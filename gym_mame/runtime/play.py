@@ -220,10 +220,10 @@ class Play:
         if options.render_mode == "human" and not self.window:
             gym.logger.warn("render_mode='human' opens MAME's window, but there is no display "
                             "(DISPLAY is not set): running headless")
-        self.match = Match(integrations.with_action_set(integrations.load(game, options.scenario),
-                                                        options.action_set),
-                           options.num_players, options.action_type, options.full_action_space)
-        self.game: Integration = self.match.game_for_play(options.state, options.game_options)
+        self.match = Match(integrations.load(game, options.scenario), options.num_players,
+                           options.action_type, options.full_action_space, options.action_set)
+        self.game: Integration = self.match.game  # the folder's record; the choices below
+        self.starts = self.match.starts_for_play(options.state, options.game_options)
         self.num_players = options.num_players
         opponents = list(options.opponents or [])
         # player 0 is always the front end's; the others' policies, or None (no policy)
@@ -240,7 +240,8 @@ class Play:
         self.noop_max: int = int(options.noop_max)
         self.emulator = Emulator(self.game, rom_path=options.rom_path,
                                  mame_path=options.mame_path, transport=options.transport,
-                                 timeout=options.timeout, window=self.window)
+                                 timeout=options.timeout, window=self.window,
+                                 starts=self.starts)
         try:  # from here on, any failure must not leave MAME running
             if options.obs_type == "ram" and not self.game.ram:
                 raise IntegrationError(f"{self.game.name} defines no RAM regions, so "
@@ -375,8 +376,8 @@ class Play:
         frame number and, with several starts, which one it began at."""
         info: dict[str, Any] = dict(self.values or {})
         info["episode_frame_number"] = self.episode_frame
-        if len(self.game.starts) > 1:
-            info["state"] = self.game.starts[self.start].name
+        if len(self.starts) > 1:
+            info["state"] = self.starts[self.start].name
         return info
 
     def player_lives(self) -> list[int | None]:

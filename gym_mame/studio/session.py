@@ -25,6 +25,7 @@ from gym_mame import integration as integrations
 from gym_mame.errors import BridgeError, GymMameError, IntegrationError
 from gym_mame.integration import (
     MACHINE_NAME,
+    BootStep,
     Input,
     MemoryVariable,
     Nudge,
@@ -212,7 +213,7 @@ class Session:
         cannot be made: the studio is where a boot gets mended, so it goes on from
         where MAME stopped and says why."""
         assert self.game is not None
-        start = self.game.starts[0]
+        start = self.emulator.starts[0]
         try:
             self.emulator.prepare_start()
         except IntegrationError as exc:
@@ -222,9 +223,7 @@ class Session:
         if start.file is not None and not start.boot:
             self.history = None  # a shipped state and nothing to say how it was made
         else:  # the boot, as metadata.json gives it (an "until" waits as it did)
-            self.history = [_boot_entry(s.frames, s.press, s.set, s.write,
-                                        s.until.text if s.until is not None else None)
-                            for s in start.boot]
+            self.history = [integration_json.step_json(s) for s in start.boot]
             self.history.append(_boot_entry(LOAD_SETTLE_FRAMES, (), self._initial_positions(),
                                             ()))
         result = self.emulator.reset(LOAD_SETTLE_FRAMES)
@@ -630,18 +629,10 @@ class Session:
 
 
 def _boot_entry(frames: int, press: Sequence[str], positions: Sequence[tuple[str, float]],
-                writes: Sequence[tuple[int, int]], until: str | None = None) -> dict[str, Any]:
-    """A metadata.json boot step."""
-    step: dict[str, Any] = {"frames": frames}
-    if press:
-        step["press"] = list(press)
-    if positions:
-        step["set"] = {name: (int(v) if float(v).is_integer() else v) for name, v in positions}
-    if writes:
-        step["write"] = {hex(address): byte for address, byte in writes}
-    if until is not None:
-        step["until"] = until
-    return step
+                writes: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    """A metadata.json boot step, written as the integration writer writes one."""
+    return integration_json.step_json(BootStep(frames, tuple(press), tuple(positions),
+                                               tuple(writes)))
 
 
 def _input_entry(spec: studio_inputs.Control) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def env_fps(env: gym.Env, steps: int, frameskip: int, seed: int) -> tuple[float,
 
 def idle_cpu(env: gym.Env, seconds: float = 2.0) -> float:
     """Percent of one core MAME uses while the agent does nothing."""
-    pid = env.unwrapped.bridge.proc.pid
+    pid = env.unwrapped.emulator.pid
     tick = os.sysconf("SC_CLK_TCK")
 
     def cpu() -> float:

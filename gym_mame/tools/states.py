@@ -5,7 +5,7 @@ the new file and the MAME version that made it."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +49,7 @@ def make_state(game: Integration, start: Start, rom_path: str | None = None) -> 
     # written through no link out of the folder (one named <state>.sta may wait there)
     state_file = folder_file(game.folder, start.file.name if start.file is not None
                              else f"{start.name}.sta")
-    env = Emulator(replace(game, starts=(start,)), rom_path=rom_path)
+    env = Emulator(game, rom_path=rom_path, starts=(start,))
     try:
         env.prepare_start(rebuild=True)
         shutil.copyfile(env.state_file(START_STATE), state_file)

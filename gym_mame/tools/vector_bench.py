@@ -259,7 +259,7 @@ def run_vector_benchmark(env_id: str, sizes: Sequence[int] = (1, 2, 4, 8), steps
     try:
         base = env.unwrapped
         frameskip = base.frameskip
-        bench = BenchGame(env_id, base.game, dict(base.bridge.media),
+        bench = BenchGame(env_id, base.game, dict(base.emulator.media),
                           base.metadata["render_fps"] * frameskip, frameskip, steps, env)
     finally:
         env.close()
