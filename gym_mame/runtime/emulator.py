@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import struct
 import tempfile
 import warnings
 import weakref
@@ -110,6 +111,10 @@ class State:
     def __reduce__(self) -> tuple[Any, ...]:
         return (State, (self.machine, self.data, None, "", self.positions))
 
+
+# struct's codes for the data.json types it unpacks directly (BCD and odd sizes it cannot)
+_STRUCT_CODES = {("u", 1): "B", ("u", 2): "H", ("u", 4): "I", ("u", 8): "Q",
+                 ("i", 1): "b", ("i", 2): "h", ("i", 4): "i", ("i", 8): "q"}
 
 @dataclass
 class EmulatorStep:
@@ -336,6 +341,9 @@ class Emulator:
             return None
 
         self._memory_vars: list[tuple[MemoryVariable, slice | list[int]]] = []
+        # (name, unpack_from, offset, mask, shift) of the variables struct can unpack
+        self._plain_vars: list[tuple[str, Any, int, int | None, int]] = []
+        self._variable_order = tuple(self.variables)
         for var in self.variables.values():
             if not isinstance(var, MemoryVariable):
                 continue
@@ -351,7 +359,11 @@ class Emulator:
                     offsets[i] = offset
                     offset += 1
             where = [o for o in offsets if o is not None]
-            if where == list(range(where[0], where[0] + len(where))):
+            code = _STRUCT_CODES.get((var.type.kind, var.type.size))
+            if code is not None and where == list(range(where[0], where[0] + len(where))):
+                unpack = struct.Struct((">" if var.type.big_endian else "<") + code).unpack_from
+                self._plain_vars.append((var.name, unpack, where[0], var.mask, var.shift))
+            elif where == list(range(where[0], where[0] + len(where))):
                 self._memory_vars.append((var, slice(where[0], where[0] + len(where))))
             else:
                 self._memory_vars.append((var, where))
@@ -381,9 +393,14 @@ class Emulator:
 
     def decode(self, memory: memoryview, state: Sequence[float]) -> dict[str, int]:
         """Every variable's value from one block of reads."""
-        values = {var.name: var.decode(memory[where] if isinstance(where, slice)
-                                       else bytes(memory[o] for o in where))
-                  for var, where in self._memory_vars}
+        # plain integers: one precompiled unpack each (this runs for every frame read)
+        values = dict.fromkeys(self._variable_order, 0)  # data.json's order, whatever decodes
+        for name, unpack, at, mask, shift in self._plain_vars:
+            value = unpack(memory, at)[0]
+            values[name] = (value if mask is None else value & mask) >> shift
+        for var, where in self._memory_vars:
+            values[var.name] = var.decode(memory[where] if isinstance(where, slice)
+                                          else bytes(memory[o] for o in where))
         for var, first in self._state_vars:
             values[var.name] = var.decode(state[first:first + len(var.entries)])
         return values
