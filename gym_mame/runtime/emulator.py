@@ -116,6 +116,7 @@ class State:
 _STRUCT_CODES = {("u", 1): "B", ("u", 2): "H", ("u", 4): "I", ("u", 8): "Q",
                  ("i", 1): "b", ("i", 2): "h", ("i", 4): "i", ("i", 8): "q"}
 
+
 @dataclass
 class EmulatorStep:
     """What one step returned: the frame counter, the emulated time, every variable's
@@ -393,8 +394,8 @@ class Emulator:
 
     def decode(self, memory: memoryview, state: Sequence[float]) -> dict[str, int]:
         """Every variable's value from one block of reads."""
-        # plain integers: one precompiled unpack each (this runs for every frame read)
         values = dict.fromkeys(self._variable_order, 0)  # data.json's order, whatever decodes
+        # plain integers: one precompiled unpack each (this runs for every frame read)
         for name, unpack, at, mask, shift in self._plain_vars:
             value = unpack(memory, at)[0]
             values[name] = (value if mask is None else value & mask) >> shift

@@ -46,7 +46,9 @@ class Outcome:
 
 
 class Match:
-    """``num_players`` players of ``game``, with ``action_type`` action spaces."""
+    """``num_players`` players of ``game``, with ``action_type`` action spaces; the
+    discrete actions are ``game``'s action set ``action_set`` (None: its default actions)
+    unless a player has a set of its own."""
 
     def __init__(self, game: Integration, num_players: int = 1, action_type: str = "discrete",
                  full_action_space: bool = False, action_set: str | None = None) -> None:
